@@ -1,0 +1,63 @@
+import type * as tf from '@tensorflow/tfjs-core';
+
+/** Architecture-independent view of a decoder's config.json. */
+export interface DecoderConfig {
+  /** HF `model_type` (llama, qwen2, mistral, gpt2, ...). */
+  modelType: string;
+  vocabSize: number;
+  hiddenSize: number;
+  numLayers: number;
+  numHeads: number;
+  /** Key/value heads (GQA); equals numHeads for plain multi-head attention. */
+  numKvHeads: number;
+  headDim: number;
+  intermediateSize: number;
+  maxPositions: number;
+  normEps: number;
+  /** RoPE base; ignored by architectures with learned positions. */
+  ropeTheta: number;
+  tieWordEmbeddings: boolean;
+  bosTokenId?: number;
+  eosTokenIds: number[];
+  /** config.json exactly as read; saving writes it back with only changed fields updated. */
+  raw: Record<string, unknown>;
+}
+
+export interface ForwardOptions {
+  /** [B, T] with 1 for real tokens and 0 for padding; left or right padding both work. */
+  attentionMask?: tf.Tensor2D;
+  /** Also return per-layer attention probabilities [B, heads, Tq, Tk]. */
+  outputAttentions?: boolean;
+  /** Incremental decoding state; when given, only the new positions are computed and the cache is extended. */
+  cache?: KVCache;
+}
+
+export interface ForwardResult {
+  /** [B, T, vocab] */
+  logits: tf.Tensor3D;
+  /** One [B, heads, Tq, Tk] tensor per layer when outputAttentions was set. */
+  attentions?: tf.Tensor4D[];
+}
+
+/** Per-layer keys and values kept between decoding steps (owned tensors; dispose() frees them). */
+export interface KVCache {
+  /** Number of positions already in the cache. */
+  readonly length: number;
+  dispose(): void;
+}
+
+/** A causal decoder LM whose weights are tfjs Variables named and shaped as in the HF checkpoint. */
+export interface CausalLM {
+  readonly config: DecoderConfig;
+  /** Where it was loaded from (or a label for in-memory models). */
+  readonly source: string;
+  /** Token embeddings [B, T, D] for ids [B, T] (HF `inputs_embeds`: no position embeddings added). */
+  embed(inputIds: tf.Tensor2D): tf.Tensor3D;
+  /** Forward from input embeddings, the path gradients to embeddings are taken on. */
+  forwardEmbeds(inputsEmbeds: tf.Tensor3D, options?: ForwardOptions): ForwardResult;
+  forward(inputIds: tf.Tensor2D, options?: ForwardOptions): ForwardResult;
+  createCache(): KVCache;
+  /** Weights by HF tensor name, in HF orientation. */
+  readonly weights: ReadonlyMap<string, tf.Variable>;
+  dispose(): void;
+}

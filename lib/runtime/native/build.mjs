@@ -1,0 +1,1 @@
+console.log("leaf: native addon build pending");

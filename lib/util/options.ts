@@ -1,0 +1,43 @@
+import { Command, Option } from 'commander';
+
+/**
+ * One typed options object per command: each field documents itself once, and the same spec
+ * feeds commander and the library call, so flags are never parsed ad hoc in several places.
+ */
+export interface OptionSpec<T> {
+  /** commander flag syntax, e.g. '--threshold <tau>' or '--renormalize'. */
+  flags: string;
+  description: string;
+  default?: T;
+  choices?: readonly string[];
+  parse?: (raw: string) => T;
+  /** An environment variable that supplies the value when the flag is absent. */
+  env?: string;
+  required?: boolean;
+}
+
+export type OptionSpecs<O> = { [K in keyof O]-?: OptionSpec<O[K]> };
+
+export function addOptions<O>(command: Command, specs: OptionSpecs<O>): Command {
+  for (const spec of Object.values(specs) as OptionSpec<unknown>[]) {
+    const option = new Option(spec.flags, spec.description);
+    if (spec.default !== undefined) option.default(spec.default);
+    if (spec.choices) option.choices(spec.choices);
+    if (spec.parse) option.argParser(spec.parse as (value: string, previous: unknown) => unknown);
+    if (spec.env) option.env(spec.env);
+    if (spec.required) option.makeOptionMandatory();
+    command.addOption(option);
+  }
+  return command;
+}
+
+export function parseNumber(name: string, { min, max, integer }: { min?: number; max?: number; integer?: boolean } = {}) {
+  return (raw: string): number => {
+    const value = Number(raw);
+    if (!Number.isFinite(value) || (integer && !Number.isInteger(value)))
+      throw new Error(`${name} must be ${integer ? 'an integer' : 'a number'}, got "${raw}"`);
+    if (min !== undefined && value < min) throw new Error(`${name} must be >= ${min}, got ${value}`);
+    if (max !== undefined && value > max) throw new Error(`${name} must be <= ${max}, got ${value}`);
+    return value;
+  };
+}
