@@ -35,13 +35,34 @@ export interface RenderedChat {
   instruction: CharSpan;
   /** Span of the assistant message (response) inside `text`. */
   response: CharSpan;
+  /**
+   * The part of the given instruction / response strings that lies at `instruction` / `response`:
+   * `{start: 0, end: length}` unless the template strips surrounding whitespace (LLaMA-3 trims
+   * content), so positions in `text` map back to positions in the original fields.
+   */
+  contentSpans: { instruction: CharSpan; response: CharSpan };
+}
+
+/** A prompt (instruction plus the template's generation prompt) for generating a response. */
+export interface RenderedPrompt {
+  text: string;
+  /** Span of the user message (instruction) inside `text`. */
+  instruction: CharSpan;
+  /** The part of the given instruction string that lies at `instruction` (see RenderedChat.contentSpans). */
+  contentSpans: { instruction: CharSpan };
 }
 
 /** A rendered chat tokenised, with token-level bookkeeping for losses and attributions. */
 export interface TokenizedChat extends RenderedChat {
   encoding: Encoding;
-  /** Token indices whose character span lies inside the response: the supervised targets. */
+  /** Token indices whose character span overlaps the response: the supervised targets. */
   responseTokens: number[];
   /** Token indices whose character span overlaps the instruction. */
   instructionTokens: number[];
+  /**
+   * Template tokens after the response up to and including the first special token (`<|im_end|>`,
+   * `<|eot_id|>`, EOS): supervise them too so a model learns to end its turn. Empty if the template
+   * closes the turn with no special token.
+   */
+  responseEndTokens: number[];
 }
