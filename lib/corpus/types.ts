@@ -69,4 +69,6 @@ export interface PrunedRow {
   verified: boolean | null;
   /** Distillation loss weight: lambda for originals, (1 - lambda) spread over counterfactuals. */
   weight: number;
+  /** The source sample's other columns (Sample.extra), written as columns after the fixed ones. */
+  extra?: Record<string, unknown>;
 }
