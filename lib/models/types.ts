@@ -32,6 +32,14 @@ export interface ForwardOptions {
   cache?: KVCache;
 }
 
+/** Output of the decoder stack before the LM head. */
+export interface HiddenResult {
+  /** [B, T, D] after the final norm: logits = hidden · lmHeadWeightᵀ. */
+  hidden: tf.Tensor3D;
+  /** One [B, heads, Tq, Tk] tensor per layer when outputAttentions was set. */
+  attentions?: tf.Tensor4D[];
+}
+
 export interface ForwardResult {
   /** [B, T, vocab] */
   logits: tf.Tensor3D;
@@ -56,6 +64,10 @@ export interface CausalLM {
   /** Forward from input embeddings, the path gradients to embeddings are taken on. */
   forwardEmbeds(inputsEmbeds: tf.Tensor3D, options?: ForwardOptions): ForwardResult;
   forward(inputIds: tf.Tensor2D, options?: ForwardOptions): ForwardResult;
+  /** forwardEmbeds without the LM head, for losses that need logits of a few rows or a few tokens only. */
+  forwardHidden(inputsEmbeds: tf.Tensor3D, options?: ForwardOptions): HiddenResult;
+  /** The LM head's weight [vocab, D] (the token embedding when tied); the head has no bias. */
+  readonly lmHeadWeight: tf.Variable;
   createCache(): KVCache;
   /** Weights by HF tensor name, in HF orientation. */
   readonly weights: ReadonlyMap<string, tf.Variable>;

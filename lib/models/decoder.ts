@@ -1,0 +1,218 @@
+// The generic pre-norm decoder every registered architecture runs on (tfjs-core ops only, so it
+// works on any backend). Activations of the residual stream stay 2-D [B·T, D]: linear layers are
+// 2-D matMuls (the gradient of 3-D × 2-D matMul fails in tfjs), attention reshapes for free.
+import * as tf from '@tensorflow/tfjs-core';
+import { ensureGradients } from '../runtime/gradients.ts';
+import type { CausalLM, DecoderConfig, ForwardOptions, ForwardResult, HiddenResult, KVCache } from './types.ts';
+import type { ActivationName, AttentionProjections, DecoderLayout, LayerSpec, LinearSpec, MlpSpec, NormSpec } from './architectures/types.ts';
+import { planAttention, type AttentionPlan } from './attention-plan.ts';
+import { ropeTables, rotateHalfMatrix } from './rope.ts';
+import { DecoderCache } from './kv-cache.ts';
+
+// Training and saliency need gradients, which tfjs-core's Node entry does not register; initRuntime
+// does it too, this makes the models usable without it.
+ensureGradients();
+
+const activations: Record<ActivationName, (x: tf.Tensor) => tf.Tensor> = {
+  silu: (x) => tf.mul(x, tf.sigmoid(x)),
+  // 0.5·x·(1 + tanh(u)) = x·sigmoid(2u), u = √(2/π)(x + 0.044715x³); sigmoid and mul are fast on every backend, tanh/pow are not.
+  gelu_new: (x) => {
+    const cube = tf.mul(tf.mul(x, x), x);
+    return tf.mul(x, tf.sigmoid(tf.mul(tf.add(x, tf.mul(cube, 0.044715)), 2 * Math.sqrt(2 / Math.PI))));
+  },
+};
+
+interface RopeTable {
+  cos: tf.Tensor2D;
+  sin: tf.Tensor2D;
+}
+
+/** Per-forward constants shared by all layers. */
+interface StepContext {
+  batch: number;
+  length: number;
+  keyLength: number;
+  /** [B, 1, T, Tk], broadcast over heads (a repeated copy would cost B·H·T·Tk floats per forward). */
+  bias: tf.Tensor4D;
+  rope?: { query: RopeTable; key: RopeTable; rotate: tf.Tensor2D };
+  cache?: DecoderCache;
+  outputAttentions: boolean;
+}
+
+export class DecoderModel implements CausalLM {
+  readonly lmHeadWeight: tf.Variable;
+
+  constructor(
+    readonly config: DecoderConfig,
+    readonly source: string,
+    readonly weights: ReadonlyMap<string, tf.Variable>,
+    readonly layout: DecoderLayout,
+  ) {
+    this.lmHeadWeight = this.w(layout.lmHead);
+  }
+
+  embed(inputIds: tf.Tensor2D): tf.Tensor3D {
+    return tf.tidy(() => tf.gather(this.w(this.layout.embedTokens), tf.cast(inputIds, 'int32')) as tf.Tensor3D);
+  }
+
+  forward(inputIds: tf.Tensor2D, options: ForwardOptions = {}): ForwardResult {
+    const embeds = this.embed(inputIds);
+    try {
+      return this.forwardEmbeds(embeds, options);
+    } finally {
+      embeds.dispose();
+    }
+  }
+
+  forwardEmbeds(inputsEmbeds: tf.Tensor3D, options: ForwardOptions = {}): ForwardResult {
+    return tf.tidy(() => {
+      const { hidden, attentions } = this.forwardHidden(inputsEmbeds, options);
+      const [B, T, D] = hidden.shape;
+      const logits = tf.matMul(tf.reshape(hidden, [B * T, D]), this.lmHeadWeight, false, true);
+      return { logits: tf.reshape(logits, [B, T, this.config.vocabSize]) as tf.Tensor3D, attentions };
+    });
+  }
+
+  forwardHidden(inputsEmbeds: tf.Tensor3D, options: ForwardOptions = {}): HiddenResult {
+    const [B, T, D] = inputsEmbeds.shape;
+    if (D !== this.config.hiddenSize) throw new Error(`inputsEmbeds have width ${D}, the model's hidden size is ${this.config.hiddenSize}`);
+    const cache = options.cache as DecoderCache | undefined;
+    if (cache !== undefined) {
+      if (!(cache instanceof DecoderCache)) throw new Error('options.cache must come from model.createCache()');
+      cache.assertUsable(this);
+    }
+    const mask = options.attentionMask ? (options.attentionMask.arraySync() as number[][]) : null;
+    const plan = planAttention(B, T, mask, cache?.history ?? null, this.layout.slidingWindow);
+    const maxPosition = plan.positions.reduce((a, b) => Math.max(a, b), 0);
+    if (this.layout.embedPositions && maxPosition >= this.config.maxPositions) {
+      throw new Error(`position ${maxPosition} exceeds the ${this.config.maxPositions} learned positions of this model`);
+    }
+
+    return tf.tidy(() => {
+      const ctx = this.stepContext(B, T, plan, cache, options.outputAttentions ?? false);
+      let x: tf.Tensor2D = tf.reshape(inputsEmbeds, [B * T, D]);
+      if (this.layout.embedPositions) x = tf.add(x, tf.gather(this.w(this.layout.embedPositions), tf.tensor1d(plan.positions, 'int32')));
+      const attentions: tf.Tensor4D[] = [];
+      const newKeys: tf.Tensor4D[] = [];
+      const newValues: tf.Tensor4D[] = [];
+      this.layout.layers.forEach((layer, i) => {
+        // One tidy per layer bounds inference memory to one layer's temporaries; under a gradient
+        // tape the engine keeps what backprop needs regardless.
+        const out = tf.tidy(() => this.layer(x, layer, i, ctx));
+        x = out.x;
+        if (out.attention) attentions.push(out.attention);
+        if (out.keys && out.values) {
+          newKeys.push(out.keys);
+          newValues.push(out.values);
+        }
+      });
+      if (cache) cache.commit(newKeys, newValues, plan.next);
+      const hidden = tf.reshape(this.norm(x, this.layout.finalNorm), [B, T, D]) as tf.Tensor3D;
+      return ctx.outputAttentions ? { hidden, attentions } : { hidden };
+    });
+  }
+
+  createCache(): KVCache {
+    return new DecoderCache(this, this.config.numLayers);
+  }
+
+  dispose(): void {
+    for (const variable of this.weights.values()) variable.dispose();
+  }
+
+  private w(name: string): tf.Variable {
+    const variable = this.weights.get(name);
+    if (!variable) throw new Error(`model has no weight "${name}"`);
+    return variable;
+  }
+
+  private stepContext(batch: number, length: number, plan: AttentionPlan, cache: DecoderCache | undefined, outputAttentions: boolean): StepContext {
+    const { numHeads: H, numKvHeads: KVH, headDim: hd } = this.config;
+    const bias = tf.tensor4d(plan.bias, [batch, 1, length, plan.keyLength]);
+    let rope: StepContext['rope'];
+    if (this.layout.rope) {
+      const table = (heads: number, scale: number): RopeTable => {
+        const { cos, sin } = ropeTables(this.layout.rope!, plan.positions, heads, scale);
+        return { cos: tf.tensor2d(cos, [batch * length, heads * hd]), sin: tf.tensor2d(sin, [batch * length, heads * hd]) };
+      };
+      // The attention's 1/√d rides on the query table, saving a multiply per layer.
+      rope = { query: table(H, 1 / Math.sqrt(hd)), key: table(KVH, 1), rotate: tf.tensor2d(rotateHalfMatrix(hd), [hd, hd]) };
+    }
+    return { batch, length, keyLength: plan.keyLength, bias, rope, cache, outputAttentions };
+  }
+
+  private layer(x: tf.Tensor2D, layer: LayerSpec, index: number, ctx: StepContext) {
+    const attended = this.attention(this.norm(x, layer.inputNorm), layer.attention, index, ctx);
+    const afterAttention = tf.add(x, this.linear(attended.context, layer.output)) as tf.Tensor2D;
+    const out = tf.add(afterAttention, this.mlp(this.norm(afterAttention, layer.postAttentionNorm), layer.mlp)) as tf.Tensor2D;
+    // Keys and values leave the layer's tidy only when a cache will keep them.
+    return ctx.cache ? { x: out, attention: attended.probs, keys: attended.keys, values: attended.values } : { x: out, attention: attended.probs };
+  }
+
+  private attention(h: tf.Tensor2D, projections: AttentionProjections, index: number, ctx: StepContext) {
+    const { numHeads: H, numKvHeads: KVH, headDim: hd } = this.config;
+    const { batch: B, length: T, keyLength: Tk } = ctx;
+    let q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D;
+    if (projections.kind === 'fused') {
+      [q, k, v] = tf.split(this.linear(h, projections.qkv), [H * hd, KVH * hd, KVH * hd], 1) as tf.Tensor2D[];
+    } else {
+      q = this.linear(h, projections.q);
+      k = this.linear(h, projections.k);
+      v = this.linear(h, projections.v);
+    }
+    if (ctx.rope) {
+      q = applyRope(q, ctx.rope.query, ctx.rope.rotate);
+      k = applyRope(k, ctx.rope.key, ctx.rope.rotate);
+    } else {
+      q = tf.mul(q, 1 / Math.sqrt(hd));
+    }
+    const heads = (t: tf.Tensor2D, n: number) => tf.transpose(tf.reshape(t, [B, T, n, hd]), [0, 2, 1, 3]) as tf.Tensor4D;
+    const q4 = heads(q, H);
+    let k4 = heads(k, KVH);
+    let v4 = heads(v, KVH);
+    const cachedKeys = ctx.cache?.keys[index];
+    const cachedValues = ctx.cache?.values[index];
+    if (cachedKeys && cachedValues) {
+      k4 = tf.concat([cachedKeys, k4], 2);
+      v4 = tf.concat([cachedValues, v4], 2);
+    }
+    // GQA without repeating keys: the query heads sharing a kv head are contiguous, so
+    // [B, H, T, hd] → [B, KVH, rep·T, hd] is a free reshape and one batched matMul serves them all.
+    const rep = H / KVH;
+    const scores = tf.reshape(tf.matMul(tf.reshape(q4, [B, KVH, rep * T, hd]), k4, false, true), [B, H, T, Tk]);
+    const probs = tf.softmax(tf.add(scores, ctx.bias)) as tf.Tensor4D;
+    const context = tf.matMul(tf.reshape(probs, [B, KVH, rep * T, Tk]), v4);
+    const merged = tf.reshape(tf.transpose(tf.reshape(context, [B, H, T, hd]), [0, 2, 1, 3]), [B * T, H * hd]) as tf.Tensor2D;
+    return { context: merged, probs: ctx.outputAttentions ? probs : undefined, keys: k4, values: v4 };
+  }
+
+  private mlp(h: tf.Tensor2D, spec: MlpSpec): tf.Tensor2D {
+    const act = activations[spec.activation];
+    const inner = spec.kind === 'gated' ? tf.mul(act(this.linear(h, spec.gate)), this.linear(h, spec.up)) : act(this.linear(h, spec.up));
+    return this.linear(inner as tf.Tensor2D, spec.down);
+  }
+
+  private linear(x: tf.Tensor2D, spec: LinearSpec): tf.Tensor2D {
+    const y = tf.matMul(x, this.w(spec.weight), false, spec.storage === 'out-in') as tf.Tensor2D;
+    return spec.bias ? (tf.add(y, this.w(spec.bias)) as tf.Tensor2D) : y;
+  }
+
+  private norm(x: tf.Tensor2D, spec: NormSpec): tf.Tensor2D {
+    const eps = this.config.normEps;
+    if (this.layout.norm === 'rms') {
+      const inverseRms = tf.rsqrt(tf.add(tf.mean(tf.mul(x, x), -1, true), eps)) as tf.Tensor2D;
+      return tf.mul<tf.Tensor2D>(tf.mul(x, inverseRms), this.w(spec.weight));
+    }
+    const centred = tf.sub(x, tf.mean(x, -1, true));
+    const inverseStd = tf.rsqrt(tf.add(tf.mean(tf.mul(centred, centred), -1, true), eps)) as tf.Tensor2D;
+    const scaled = tf.mul<tf.Tensor2D>(tf.mul(centred, inverseStd), this.w(spec.weight));
+    return spec.bias ? tf.add<tf.Tensor2D>(scaled, this.w(spec.bias)) : scaled;
+  }
+}
+
+/** HF rotate-half RoPE on a 2-D projection output [B·T, heads·d]: x·cos + rotate_half(x)·sin. */
+function applyRope(x: tf.Tensor2D, table: RopeTable, rotate: tf.Tensor2D): tf.Tensor2D {
+  const headDim = rotate.shape[0];
+  const rotated = tf.reshape(tf.matMul(tf.reshape(x, [-1, headDim]), rotate), x.shape);
+  return tf.add(tf.mul(x, table.cos), tf.mul(rotated, table.sin)) as tf.Tensor2D;
+}
