@@ -27,7 +27,7 @@ const ATTRIBUTION_COLUMNS: Columns<AttributionRow> = {
   id: { type: utf8, description: 'Sample id (from `--id-field`, else the 0-based record index).' },
   region: { type: utf8, description: '`instruction`, or `response-k` for the k-th (1-based) earlier response segment.' },
   text: { type: utf8, description: "The analysed region's text; every character offset below points into it." },
-  tokens: { type: listOf(utf8), description: "The student's tokens of the region, decoded." },
+  tokens: { type: listOf(utf8), description: "The student's tokens of the region, as the text each covers: `text[char_start:char_end]`." },
   char_start: { type: listOf(int32), description: "Start character of each token in `text`." },
   char_end: { type: listOf(int32), description: 'End character (exclusive) of each token in `text`.' },
   teacher_score: { type: listOf(float32), description: "Teacher's raw score per student token (projected through characters when the tokenizers differ)." },
@@ -37,8 +37,8 @@ const ATTRIBUTION_COLUMNS: Columns<AttributionRow> = {
   delta: { type: listOf(float32), description: '`teacher_norm - student_norm` (re-normalised to [0, 1] with `--renormalize`); low = confounder candidate.' },
   flagged: { type: listOf(new Bool()), description: 'Whether each token was flagged (delta <= threshold; whitespace never).' },
   spans: { type: listOf(charSpan), description: 'Character spans of maximal runs of flagged tokens, into `text` (end exclusive).' },
-  teacher_loss: { type: float32, description: "Teacher's mean NLL of the response tokens." },
-  student_loss: { type: float32, description: "Student's mean NLL of the response tokens." },
+  teacher_loss: { type: float32, description: "Teacher's mean NLL of the supervised response tokens (the last segment at `--level response`)." },
+  student_loss: { type: float32, description: "Student's mean NLL of the supervised response tokens (the last segment at `--level response`)." },
   threshold: { type: float32, description: 'The threshold actually applied to `delta` for this row.' },
 };
 
@@ -52,7 +52,7 @@ const PRUNED_COLUMNS: Columns<Omit<PrunedRow, 'extra'>> = {
   answer: { type: utf8, description: 'Gold answer ("" when absent).' },
   removed_spans: { type: listOf(removedSpan), description: "Spans removed, with their text, in the pruned text's coordinates (UTF-16 code units): the user message `instruction + \"\\n\\n\" + input` (just `instruction` when `input` is empty) at instruction level, `output` at response level. Re-inserting them in order gives the original text back." },
   removed_chars: { type: int32, description: 'Characters removed: the sum of `end - start` over `removed_spans` (UTF-16 code units).' },
-  mode: { type: utf8, description: '`span` (one counterfactual per span) or `collective` (all spans at once).' },
+  mode: { type: utf8, description: '`span` (one counterfactual per flagged span) or `collective` (one per analysed region, removing all its spans at once).' },
   level: { type: utf8, description: '`instruction` (the user message) or `response` (`output`): which text was pruned; on originals, the analysis level.' },
   rule: { type: utf8, description: 'Threshold rule that flagged the spans, e.g. `percentile:p=0.05,cap=0.5` (`not-analysed` on originals of samples without attributions).' },
   threshold: { type: float32, description: 'Threshold applied to delta in the pruned region (originals: in the instruction region; 0 for samples not analysed).' },
