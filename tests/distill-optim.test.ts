@@ -1,0 +1,105 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initRuntime } from '../lib/runtime/index.ts';
+import { AdamW } from '../lib/distill/optim/adamw.ts';
+import { clipByGlobalNorm } from '../lib/distill/optim/clip.ts';
+import { getSchedule, learningRate, listSchedules } from '../lib/distill/optim/schedules/index.ts';
+import { Prng } from '../lib/distill/data/prng.ts';
+
+interface Reference {
+  beta1: number; beta2: number; epsilon: number; weight_decay: number; max_norm: number;
+  w0: number[]; b0: number[]; grads: { w: number[]; b: number[] }[]; lrs: number[]; norms: number[];
+  trajectory: { w: number[]; b: number[] }[];
+}
+const reference = JSON.parse(readFileSync(new URL('./fixtures/distill/adamw_reference.json', import.meta.url), 'utf8')) as Reference;
+
+beforeAll(async () => {
+  await initRuntime({ backend: 'cpu', quiet: true });
+});
+
+describe('AdamW + global-norm clipping', () => {
+  it('follows torch.optim.AdamW with clip_grad_norm_ (fixture from PyTorch)', () => {
+    const params = new Map<string, tf.Variable>([
+      ['layer.weight', tf.variable(tf.tensor2d(reference.w0, [3, 4]))],
+      ['layer.bias', tf.variable(tf.tensor1d(reference.b0))],
+    ]);
+    const optimizer = new AdamW(params, { beta1: reference.beta1, beta2: reference.beta2, epsilon: reference.epsilon, weightDecay: reference.weight_decay });
+    const before = tf.memory().numTensors;
+    reference.grads.forEach((g, i) => {
+      const raw = new Map<string, tf.Tensor>([['layer.weight', tf.tensor2d(g.w, [3, 4])], ['layer.bias', tf.tensor1d(g.b)]]);
+      const { norm, grads, clipped } = clipByGlobalNorm(raw, reference.max_norm);
+      expect(norm).toBeCloseTo(reference.norms[i], 4);
+      optimizer.step(grads, reference.lrs[i]);
+      if (clipped) for (const t of grads.values()) t.dispose();
+      for (const t of raw.values()) t.dispose();
+      const w = Array.from(params.get('layer.weight')!.dataSync());
+      const b = Array.from(params.get('layer.bias')!.dataSync());
+      w.forEach((v, j) => expect(v).toBeCloseTo(reference.trajectory[i].w[j], 5));
+      b.forEach((v, j) => expect(v).toBeCloseTo(reference.trajectory[i].b[j], 5));
+      expect(tf.memory().numTensors).toBe(before);
+    });
+    optimizer.dispose();
+  });
+
+  it('exports and imports its state so a second optimizer continues identically', () => {
+    const make = () => new Map([['w', tf.variable(tf.tensor2d([[1, 2], [3, 4]]))]]);
+    const grad = () => new Map<string, tf.Tensor>([['w', tf.tensor2d([[0.5, -1], [2, 0.1]])]]);
+    const options = { beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weightDecay: 0.01 };
+    const a = make();
+    const first = new AdamW(a, options);
+    first.step(grad(), 0.1);
+    const saved = first.exportState();
+    const b = new Map([['w', tf.variable(a.get('w')!.clone())]]);
+    const second = new AdamW(b, options);
+    second.importState(saved.steps, saved.tensors, 'test');
+    first.step(grad(), 0.05);
+    second.step(grad(), 0.05);
+    expect(Array.from(b.get('w')!.dataSync())).toEqual(Array.from(a.get('w')!.dataSync()));
+    expect(() => second.importState(1, new Map(), 'ckpt/optimizer.safetensors')).toThrow(/ckpt\/optimizer.safetensors.*w.exp_avg/);
+  });
+});
+
+describe('learning-rate schedules', () => {
+  it('registers constant, linear and cosine', () => {
+    expect(listSchedules().sort()).toEqual(['constant', 'cosine', 'linear']);
+    expect(() => getSchedule('step')).toThrow(/unknown learning-rate schedule "step"/);
+  });
+
+  it('warms up linearly, then decays as documented', () => {
+    const params = { baseLr: 1e-3, warmupSteps: 4, totalSteps: 14 };
+    const lr = (name: string, step: number) => learningRate(getSchedule(name), params, step);
+    for (const name of ['constant', 'linear', 'cosine']) {
+      expect(lr(name, 0)).toBeCloseTo(0.25e-3, 12);
+      expect(lr(name, 3)).toBeCloseTo(1e-3, 12);
+      expect(lr(name, 4)).toBeCloseTo(1e-3, 12);
+    }
+    // 10 decay steps: step 4 + j has progress j / 10.
+    expect(lr('constant', 13)).toBeCloseTo(1e-3, 12);
+    expect(lr('linear', 9)).toBeCloseTo(0.5e-3, 12);
+    expect(lr('linear', 13)).toBeCloseTo(0.1e-3, 12);
+    expect(lr('cosine', 9)).toBeCloseTo(0.5e-3, 12);
+    expect(lr('cosine', 6)).toBeCloseTo(1e-3 * 0.5 * (1 + Math.cos(Math.PI * 0.2)), 12);
+  });
+});
+
+describe('seeded PRNG', () => {
+  it('is reproducible from a seed and from a saved state', () => {
+    const a = Prng.fromSeed(42);
+    const b = Prng.fromSeed(42);
+    const first = Array.from({ length: 5 }, () => a.nextUint32());
+    expect(Array.from({ length: 5 }, () => b.nextUint32())).toEqual(first);
+    const state = a.state();
+    const continued = Array.from({ length: 5 }, () => a.nextUint32());
+    const restored = Prng.fromState(state);
+    expect(Array.from({ length: 5 }, () => restored.nextUint32())).toEqual(continued);
+    expect(Prng.fromSeed(43).nextUint32()).not.toBe(Prng.fromSeed(42).nextUint32());
+  });
+
+  it('shuffles uniformly enough (every item lands everywhere)', () => {
+    const prng = Prng.fromSeed(1);
+    const counts = Array.from({ length: 4 }, () => new Array(4).fill(0));
+    for (let trial = 0; trial < 4000; trial++) prng.shuffle([0, 1, 2, 3]).forEach((item, position) => counts[item][position]++);
+    for (const row of counts) for (const c of row) expect(c).toBeGreaterThan(850);
+  });
+});
