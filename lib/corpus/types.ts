@@ -26,7 +26,7 @@ export interface AttributionRow {
   region: string;
   /** The analysed region's text. */
   text: string;
-  /** Student tokens of the region (decoded strings). */
+  /** Student tokens of the region, as the text each covers (text.slice(char_start, char_end)). */
   tokens: string[];
   /** Character span of each token, into `text`. */
   char_start: number[];

@@ -1,0 +1,30 @@
+import { loadModel } from '../models/index.ts';
+import type { CausalLM } from '../models/types.ts';
+import { loadTokenizer, renderChat, tokenizeChat } from '../text/index.ts';
+import type { TextTokenizer } from '../text/types.ts';
+import type { ModelSide } from './prepare.ts';
+
+/** A model and its tokenizer, rendering samples with the tokenizer's chat template. */
+export function modelSide(role: ModelSide['role'], model: CausalLM, tokenizer: TextTokenizer): ModelSide {
+  if (tokenizer.vocabSize > model.config.vocabSize)
+    throw new Error(`${role}: the tokenizer (${tokenizer.source}) has ${tokenizer.vocabSize} ids but the model (${model.source}) only ${model.config.vocabSize} embeddings`);
+  return {
+    role,
+    model,
+    tokenizer,
+    tokenize: (user, response) => tokenizeChat(tokenizer, renderChat(tokenizer, user, response)),
+    padId: tokenizer.padTokenId ?? tokenizer.eosTokenIds[0] ?? 0,
+  };
+}
+
+/** Load a checkpoint directory that holds both the weights and the tokenizer files. */
+export async function loadSide(role: ModelSide['role'], dir: string): Promise<ModelSide> {
+  const tokenizer = await loadTokenizer(dir);
+  const model = await loadModel(dir);
+  try {
+    return modelSide(role, model, tokenizer);
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+}

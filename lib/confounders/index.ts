@@ -1,0 +1,7 @@
+export * from './types.ts';
+export { minMaxNormalize } from './normalize.ts';
+export { projectOntoTokens, sameTokenization } from './project.ts';
+export { isWhitespaceToken, flagTokens, flaggedSpans } from './spans.ts';
+export { compareRegion, type CompareOptions } from './compare.ts';
+export { sampleRegions, UnsplittableResponse, splitPoints, words, withoutWord, type AnalysisLevel, type RegionDef, type SampleRegions } from './regions.ts';
+export * from './rules/index.ts';
