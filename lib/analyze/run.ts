@@ -21,7 +21,7 @@ import {
   type SkippedEntry,
 } from '../corpus/index.ts';
 import type { AttributionRow, Sample } from '../corpus/types.ts';
-import { progressBar, silentProgress } from '../distill/progress.ts';
+import { progressBar, silentProgress } from '../util/progress.ts';
 import { getChecker } from '../eval/checkers/index.ts';
 import { initRuntime } from '../runtime/index.ts';
 import type { AnalyzeOptions } from './options.ts';

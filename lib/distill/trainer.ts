@@ -23,7 +23,7 @@ import { AdamW } from './optim/adamw.ts';
 import { clipByGlobalNorm } from './optim/clip.ts';
 import { getSchedule, learningRate } from './optim/schedules/index.ts';
 import { distillDefaults, TRAJECTORY_SETTINGS, type DistillOptions } from './options.ts';
-import { progressBar, silentProgress, type Progress } from './progress.ts';
+import { progressBar, silentProgress, type Progress } from '../util/progress.ts';
 import { accumulateMicroBatch, evaluateMicroBatch, type StepContext } from './step.ts';
 import { buildTeacherCache, CachedTeacher, findTeacherCache, type CacheSpec } from './teacher/cached.ts';
 import { LiveTeacher } from './teacher/live.ts';

@@ -4,7 +4,7 @@ import { configFingerprint } from '../corpus/hash.ts';
 import { modelRef } from '../corpus/manifest.ts';
 import { openRun } from '../corpus/resumable.ts';
 import { writeRows, type WriteRowsOptions, type WriteRowsResult } from '../corpus/index.ts';
-import { progressBar, silentProgress } from '../distill/progress.ts';
+import { progressBar, silentProgress } from '../util/progress.ts';
 import { getChecker } from '../eval/checkers/index.ts';
 import { initRuntime } from '../runtime/index.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
