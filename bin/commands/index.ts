@@ -1,14 +1,21 @@
 import type { Command } from 'commander';
-import { notYetAvailable } from './not-yet.ts';
+import { envCommand } from './env.ts';
+import { distillCommand } from './distill.ts';
+import { evalCommand } from './eval.ts';
+import { reportCommand } from './report.ts';
+import { pruneCommand } from './prune.ts';
+import { analyzeCommand } from './analyze.ts';
+import { mergeCommand } from './merge.ts';
+import { demoCommand } from './demo.ts';
 
 /** Every `leaf` subcommand, in the order `leaf --help` lists them. */
 export const commands: Command[] = [
-  notYetAvailable('env', 'show the tensor backend, BLAS, threads and versions'),
-  notYetAvailable('analyze', 'score tokens by teacher/student gradient sensitivity and flag confounders'),
-  notYetAvailable('merge', 'combine shard outputs of analyze into one file in corpus order'),
-  notYetAvailable('prune', 'write originals plus counterfactuals with confounder spans removed'),
-  notYetAvailable('distill', 'distil the teacher into the student on originals and counterfactuals'),
-  notYetAvailable('eval', 'accuracy and attention mass on confounders of a model'),
-  notYetAvailable('report', 'write a self-contained HTML report of attributions'),
-  notYetAvailable('demo', 'run analyze, prune, distill, eval and report on the shipped task'),
+  envCommand,
+  analyzeCommand,
+  mergeCommand,
+  pruneCommand,
+  distillCommand,
+  evalCommand,
+  reportCommand,
+  demoCommand,
 ];

@@ -1,0 +1,43 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { MathBackendCPU, version_cpu } from '@tensorflow/tfjs-backend-cpu';
+import { describeBlas, loadAddon, type NativeAddon } from '../native/addon.ts';
+import { NATIVE_KERNEL_FACTORIES } from '../kernels/native/index.ts';
+import { registerBackendProvider } from './registry.ts';
+
+export const NATIVE_BACKEND = 'native';
+
+let registered = false;
+
+/**
+ * `native` is the tfjs cpu backend (same class, same kernels) with the kernels that dominate a
+ * transformer pass replaced: matmuls through OpenBLAS, element-wise and data-movement kernels in C.
+ * Everything not overridden is the stock cpu kernel, so gradients (registered per kernel name) run
+ * unchanged on top of ours.
+ */
+function registerNativeBackend(addon: NativeAddon): void {
+  if (registered) return;
+  const stock = (name: string) => tf.getKernel(name, 'cpu').kernelFunc;
+  const overrides = NATIVE_KERNEL_FACTORIES.flatMap((factory) => factory(addon, stock));
+  const overridden = new Set(overrides.map((config) => config.kernelName));
+  for (const config of tf.getKernelsForBackend('cpu'))
+    if (!overridden.has(config.kernelName)) tf.registerKernel({ ...config, backendName: NATIVE_BACKEND });
+  for (const config of overrides) tf.registerKernel({ ...config, backendName: NATIVE_BACKEND });
+  tf.registerBackend(NATIVE_BACKEND, () => new MathBackendCPU());
+  // Every kernel output is a fresh typed array: without this, each one pays first-touch page faults.
+  addon.retainFreedMemory();
+  registered = true;
+}
+
+registerBackendProvider({
+  name: 'native',
+  async load() {
+    const addon = loadAddon();
+    registerNativeBackend(addon);
+    return {
+      tfBackend: NATIVE_BACKEND,
+      blas: describeBlas(addon),
+      threads: addon.info().threads,
+      versions: { 'tfjs-backend-cpu': version_cpu },
+    };
+  },
+});

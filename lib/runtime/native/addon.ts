@@ -1,0 +1,108 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+/** Activation codes understood by `epilogue`; the numbers mirror the enum in src/gemm.c. */
+export const ACTIVATION_CODES = {
+  linear: 0,
+  relu: 1,
+  relu6: 2,
+  elu: 3,
+  leakyrelu: 4,
+  prelu: 5,
+  sigmoid: 6,
+} as const;
+
+/** Operation codes of `binary`; the numbers mirror the enum in src/elementwise.c. */
+export const BINARY_CODES = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, Maximum: 4, Minimum: 5, SquaredDifference: 6 } as const;
+
+/** Operation codes of `unary`; the numbers mirror the enum in src/elementwise.c. */
+export const UNARY_CODES = { Exp: 0, Log: 1, Sigmoid: 2, Sqrt: 3, Rsqrt: 4, Neg: 5, Square: 6, Tanh: 7 } as const;
+
+/** Operation codes of `reduce`; the numbers mirror the enum in src/elementwise.c. */
+export const REDUCE_CODES = { Sum: 0, Mean: 1, Max: 2, Min: 3 } as const;
+
+export type FourByteArray = Float32Array | Int32Array;
+
+export interface NativeAddon {
+  /** c[i] = op(a[aIndex[i]]) · op(b[bIndex[i]]) for every i; row-major m×k, k×n, m×n matrices. */
+  sgemmBatched(
+    a: Float32Array,
+    b: Float32Array,
+    c: Float32Array,
+    m: number,
+    n: number,
+    k: number,
+    transposeA: boolean,
+    transposeB: boolean,
+    aIndex: Int32Array,
+    bIndex: Int32Array,
+  ): void;
+  /** In place: c[i] = act(c[i] + bias[i % bias.length]); preluAlpha repeats the same way. */
+  epilogue(
+    c: Float32Array,
+    bias: Float32Array | null,
+    activation: number,
+    leakyAlpha: number,
+    preluAlpha: Float32Array | null,
+  ): void;
+  /** out = a ∘ b over `shape`, each operand read through its strides (0 where it broadcasts). */
+  binary(op: number, a: Float32Array, aStrides: Int32Array, b: Float32Array, bStrides: Int32Array, out: Float32Array, shape: Int32Array): void;
+  /** out[i] = f(x[i]). */
+  unary(op: number, x: Float32Array, out: Float32Array): void;
+  /** Softmax over each contiguous row of `cols` elements. */
+  softmax(x: Float32Array, out: Float32Array, cols: number): void;
+  /** out[r] = reduction of the contiguous row r of `cols` elements. */
+  reduce(op: number, x: Float32Array, out: Float32Array, cols: number): void;
+  /** Bitwise strided copy of 4-byte elements over the index space `shape`. */
+  copyStrided(
+    src: FourByteArray,
+    srcOffset: number,
+    srcStrides: Int32Array,
+    dst: FourByteArray,
+    dstOffset: number,
+    dstStrides: Int32Array,
+    shape: Int32Array,
+  ): void;
+  /** x as [batch, outer, dim, slice], indices as [batch, n]: out[b, o, i, :] = x[b, o, indices[b, i], :]. */
+  gather(x: FourByteArray, batch: number, outer: number, dim: number, slice: number, indices: Int32Array, out: FourByteArray): void;
+  info(): { config: string; corename: string; threads: number; processors: number };
+  /** Keeps freed heap memory mapped for reuse (glibc); true when the allocator was tuned. */
+  retainFreedMemory(): boolean;
+  setThreads(threads: number): void;
+}
+
+export const DEFAULT_ADDON_PATH = fileURLToPath(new URL('./build/Release/leaf_native.node', import.meta.url));
+
+/** Where the addon is loaded from: LEAF_NATIVE_ADDON overrides the build output (tests use it to simulate absence). */
+export function addonPath(): string {
+  return process.env.LEAF_NATIVE_ADDON || DEFAULT_ADDON_PATH;
+}
+
+export const BUILD_HINT = 'apt-get install libopenblas-dev, then npm run build:native';
+
+let loaded: { path: string; addon: NativeAddon } | undefined;
+
+/** Loads the addon once per path; throws an Error whose message says why it is unavailable. */
+export function loadAddon(): NativeAddon {
+  const path = addonPath();
+  if (loaded?.path === path) return loaded.addon;
+  if (!existsSync(path)) throw new Error(`native addon not built (no ${path})`);
+  let addon: NativeAddon;
+  try {
+    addon = createRequire(import.meta.url)(path) as NativeAddon;
+  } catch (error) {
+    throw new Error(`native addon at ${path} failed to load: ${(error as Error).message}`);
+  }
+  if (typeof addon.sgemmBatched !== 'function' || typeof addon.info !== 'function')
+    throw new Error(`${path} is not leaf's native addon (sgemmBatched/info missing)`);
+  loaded = { path, addon };
+  return addon;
+}
+
+/** "OpenBLAS 0.3.21 (Haswell)" from openblas_get_config / openblas_get_corename. */
+export function describeBlas(addon: NativeAddon): string {
+  const { config, corename } = addon.info();
+  const version = /OpenBLAS\s+(\S+)/.exec(config)?.[1];
+  return `OpenBLAS${version ? ` ${version}` : ''} (${corename})`;
+}
