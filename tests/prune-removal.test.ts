@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { userMessage } from '../lib/corpus/prompt.ts';
 import type { Sample } from '../lib/corpus/types.ts';
 import { removeFromField, removeSpans, reinsertSpans, type RemovedSpan } from '../lib/pruning/index.ts';
+import { mulberry32 } from '../lib/util/random.ts';
 
 type Span = { start: number; end: number };
 
@@ -18,16 +19,6 @@ function referenceReinsert(pruned: string, removed: RemovedSpan[]): string {
   return out.join('');
 }
 
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Code points (not code units): emoji and flags are surrogate pairs, 'é' as e + combining mark.
 const ALPHABET = ['a', 'b', 'Z', '7', '.', ' ', ' ', ' ', '\n', '\t', '\r\n', '\u00a0', 'é', 'e\u0301', '中', '文', '😀', '🇫🇷', '𝔸', 'ß'];

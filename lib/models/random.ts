@@ -6,18 +6,10 @@ import { getArchitecture } from './architectures/index.ts';
 import { layoutTensors } from './layout-tensors.ts';
 import { DecoderModel } from './decoder.ts';
 import { variableFrom } from './variables.ts';
+import { mulberry32 } from '../util/random.ts';
 
-/** mulberry32: small, fast, good enough for weight init. */
-export function seededUniform(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded uniforms in [0, 1) (mulberry32). */
+export const seededUniform = mulberry32;
 
 export function seededNormal(seed: number): () => number {
   const uniform = seededUniform(seed);

@@ -1,4 +1,5 @@
 import type { AttributionRow } from '../corpus/types.ts';
+import { mulberry32 } from '../util/random.ts';
 
 /**
  * Synthetic attribution rows with the statistics of a real analyze run (word-piece tokens with
@@ -22,16 +23,6 @@ const WORDS = (
 ).split(' ');
 const PUNCTUATION = ['.', ',', '?', ':', ' 12', ' 7', ' 3.5', ' $4', '\n'];
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function minMax(values: number[]): number[] {
   const lo = Math.min(...values);

@@ -1,22 +1,16 @@
+import { mulberry32 } from '../util/random.ts';
+
 /**
  * Seeded randomness for the generator. Own PRNG (mulberry32) so corpora are identical across
  * Node versions and platforms, and each split draws from its own stream derived from (seed, label),
  * so resizing one split never changes the samples of another.
  */
 export class Rng {
-  private state: number;
+  /** Uniform in [0, 1). */
+  readonly next: () => number;
 
   constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  /** Uniform in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.next = mulberry32(seed);
   }
 
   /** Uniform integer in [min, max], both inclusive. */
