@@ -8,6 +8,7 @@ import type { ActivationName, AttentionProjections, DecoderLayout, LayerSpec, Li
 import { planAttention, type AttentionPlan } from './attention-plan.ts';
 import { ropeTables, rotateHalfMatrix } from './rope.ts';
 import { DecoderCache } from './kv-cache.ts';
+import { rmsNorm, siluGate } from './fused-ops.ts';
 
 // Training and saliency need gradients, which tfjs-core's Node entry does not register; initRuntime
 // does it too, this makes the models usable without it.
@@ -21,6 +22,9 @@ const activations: Record<ActivationName, (x: tf.Tensor) => tf.Tensor> = {
     return tf.mul(x, tf.sigmoid(tf.mul(tf.add(x, tf.mul(cube, 0.044715)), 2 * Math.sqrt(2 / Math.PI))));
   },
 };
+
+/** act(gate)·up written as one op with its own gradient, where one exists. */
+const fusedGates: Partial<Record<ActivationName, (gate: tf.Tensor2D, up: tf.Tensor2D) => tf.Tensor2D>> = { silu: siluGate };
 
 interface RopeTable {
   cos: tf.Tensor2D;
@@ -188,7 +192,8 @@ export class DecoderModel implements CausalLM {
 
   private mlp(h: tf.Tensor2D, spec: MlpSpec): tf.Tensor2D {
     const act = activations[spec.activation];
-    const inner = spec.kind === 'gated' ? tf.mul(act(this.linear(h, spec.gate)), this.linear(h, spec.up)) : act(this.linear(h, spec.up));
+    const gate = (g: tf.Tensor2D, up: tf.Tensor2D) => fusedGates[spec.activation]?.(g, up) ?? tf.mul(act(g), up);
+    const inner = spec.kind === 'gated' ? gate(this.linear(h, spec.gate), this.linear(h, spec.up)) : act(this.linear(h, spec.up));
     return this.linear(inner as tf.Tensor2D, spec.down);
   }
 
@@ -199,10 +204,7 @@ export class DecoderModel implements CausalLM {
 
   private norm(x: tf.Tensor2D, spec: NormSpec): tf.Tensor2D {
     const eps = this.config.normEps;
-    if (this.layout.norm === 'rms') {
-      const inverseRms = tf.rsqrt(tf.add(tf.mean(tf.mul(x, x), -1, true), eps)) as tf.Tensor2D;
-      return tf.mul<tf.Tensor2D>(tf.mul(x, inverseRms), this.w(spec.weight));
-    }
+    if (this.layout.norm === 'rms') return rmsNorm(x, this.w(spec.weight) as tf.Tensor1D, eps);
     const centred = tf.sub(x, tf.mean(x, -1, true));
     const inverseStd = tf.rsqrt(tf.add(tf.mean(tf.mul(centred, centred), -1, true), eps)) as tf.Tensor2D;
     const scaled = tf.mul<tf.Tensor2D>(tf.mul(centred, inverseStd), this.w(spec.weight));

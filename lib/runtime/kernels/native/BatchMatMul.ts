@@ -3,7 +3,7 @@ import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from '../../native/addon.ts';
 import { foldSharedB, matMulGeometry } from '../shared/matmul-geometry.ts';
 import type { NativeKernelFactory } from './types.ts';
-import { float32Values } from './values.ts';
+import { float32Values, uninitializedFloat32 } from './values.ts';
 
 /**
  * op(a)·op(b) through OpenBLAS on the backend's own buffers; null when an operand is not float32
@@ -22,7 +22,7 @@ export function nativeMatMul(
   if (!aValues || !bValues) return null;
   const geometry = matMulGeometry(a.shape, b.shape, transposeA, transposeB);
   const g = foldSharedB(geometry);
-  const values = new Float32Array(g.aIndex.length * g.m * g.n);
+  const values = uninitializedFloat32(g.aIndex.length * g.m * g.n);
   addon.sgemmBatched(aValues, bValues, values, g.m, g.n, g.k, g.transposeA, g.transposeB, g.aIndex, g.bIndex);
   return { values, shape: geometry.outShape };
 }

@@ -4,7 +4,7 @@ import { REDUCE_CODES } from '../../native/addon.ts';
 import { contiguousStrides } from '../shared/strides.ts';
 import { contiguousCopy } from './layout.ts';
 import type { NativeKernelFactory } from './types.ts';
-import { float32Values } from './values.ts';
+import { float32Values, uninitializedFloat32 } from './values.ts';
 
 /** Where each reduction kernel keeps its axes (Max alone calls them reductionIndices). */
 const AXIS_ATTR: Record<keyof typeof REDUCE_CODES, string> = { Sum: 'axis', Mean: 'axis', Max: 'reductionIndices', Min: 'axis' };
@@ -35,7 +35,7 @@ export const nativeReduceKernels: NativeKernelFactory = (addon, stock) =>
         const strides = contiguousStrides(x.shape);
         rows = contiguousCopy(addon, backend, x, values, 0, permutation.map((p) => strides[p]), permutation.map((p) => x.shape[p]));
       }
-      const out = new Float32Array(util.sizeFromShape(outShape));
+      const out = uninitializedFloat32(util.sizeFromShape(outShape));
       addon.reduce(code, rows ? float32Values(backend, rows)! : values, out, cols);
       if (rows) backend.disposeIntermediateTensorInfo(rows);
       const shape = keepDims ? backend_util.expandShapeToKeepDim(outShape, axes) : outShape;

@@ -19,3 +19,15 @@ export function fourByteValues(backend: MathBackendCPU, t: TensorInfo): FourByte
 export function allocate(dtype: 'float32' | 'int32', size: number): FourByteArray {
   return util.getTypedArrayFromDType(dtype, size) as TypedArray as FourByteArray;
 }
+
+/**
+ * A fresh array with unspecified contents, for kernels that write every element of their output:
+ * `new Float32Array(n)` zero-fills, which on large outputs costs as much as a binary op's arithmetic.
+ */
+export function uninitialized(dtype: 'float32' | 'int32', size: number): FourByteArray {
+  // allocUnsafeSlow: its own exactly-sized ArrayBuffer (never a slice of Node's shared pool), not zeroed.
+  const buffer = Buffer.allocUnsafeSlow(size * 4).buffer;
+  return dtype === 'float32' ? new Float32Array(buffer, 0, size) : new Int32Array(buffer, 0, size);
+}
+
+export const uninitializedFloat32 = (size: number) => uninitialized('float32', size) as Float32Array;
