@@ -293,6 +293,18 @@ const counts = async (path: string) => {
   const rows = await readPruned(path);
   return { originals: rows.filter((r) => r.kind === 'original').length, counterfactuals: rows.filter((r) => r.kind === 'counterfactual').length };
 };
+/** What verification keeps: counterfactuals that remove the distractor vs those that remove other text. */
+async function verificationMix(path: string) {
+  const tally = { removesDistractor: { n: 0, verified: 0 }, removesOther: { n: 0, verified: 0 } };
+  for (const row of await readPruned(path)) {
+    if (row.kind !== 'counterfactual') continue;
+    const sample = sampleById.get(row.source_id)!;
+    const group = row.removed_spans.some((span) => spanOnPlanted(sample.instruction, span, sample.distractor_spans)) ? tally.removesDistractor : tally.removesOther;
+    group.n++;
+    if (row.verified) group.verified++;
+  }
+  return tally;
+}
 const runs: Record<'kd' | 'leaf' | 'collective' | 'verified', ModelEval[]> = { kd: [], leaf: [], collective: [], verified: [] };
 for (const seed of seeds) {
   runs.kd.push(await distilled(spanData, seed, true, 'kd'));
@@ -341,6 +353,7 @@ const result = {
   detection: { methods, baselines, topTokenBaseRate },
   distillation: {
     data: { span: await counts(spanData), collective: await counts(collectiveData), verified: await counts(verifiedData) },
+    verification: await verificationMix(spanData),
     kd: summarise(runs.kd),
     leaf: summarise(runs.leaf),
     collective: summarise(runs.collective),
@@ -352,6 +365,38 @@ const result = {
 writeFileAtomic(`${values.out}.json`, JSON.stringify(result, null, 2) + '\n');
 writeFileAtomic(`${values.out}.md`, markdown(result));
 log(`wrote ${values.out}.json and ${values.out}.md`);
+
+function share(group: { n: number; verified: number }): number | null {
+  return group.n ? group.verified / group.n : null;
+}
+
+/** Each target of issue 7 with the measured value; met = null when it cannot be measured. */
+function targets(r: typeof result): [string, string, boolean | null][] {
+  const pct = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : `${(100 * x).toFixed(1)} %`);
+  const methods = Object.entries(r.detection.methods);
+  const bestBy = (value: (d: (typeof methods)[number][1]) => number | null) =>
+    methods.reduce<[string, number | null]>((best, [name, d]) => ((value(d) ?? -1) > (best[1] ?? -1) ? [name, value(d)] : best), ['', null]);
+  const [aurocName, auroc] = bestBy((d) => d.tokenAuroc);
+  const [spanName, span] = bestBy((d) => d.verified.onDistractor);
+  const spanSamples = r.detection.methods[spanName]?.verified;
+  const paper = r.detection.methods['grad-l2'];
+  const paperTop = paper?.sweep.find((s) => s.p === 0.05);
+  const d = r.distillation;
+  const gain = d.leaf.test.mean !== null && d.kd.test.mean !== null ? d.leaf.test.mean - d.kd.test.mean : null;
+  const attention = d.leaf.attentionOnDistractor.mean !== null && d.kd.attentionOnDistractor.mean ? 1 - d.leaf.attentionOnDistractor.mean / d.kd.attentionOnDistractor.mean : null;
+  const cleanGap = d.leaf.clean.mean !== null && d.kd.clean.mean !== null ? d.leaf.clean.mean - d.kd.clean.mean : null;
+  return [
+    [
+      'top flagged span on the distractor in ≥ 90 % of TCSW samples after verification',
+      `${pct(span)} with ${spanName} (${spanSamples?.samplesWithVerified ?? 0} of ${spanSamples?.tcsw ?? 0} TCSW samples keep a verified counterfactual); before verification, grad-l2 at p = 0.05 (the paper's raw rule): top span ${pct(paperTop?.topSpanOnDistractorTcsw)}, top token ${pct(paper?.topTokenOnDistractorTcsw)} (paper: ≈ 62 %, base rate here ${pct(r.detection.topTokenBaseRate)})`,
+      span === null ? null : span >= 0.9,
+    ],
+    ['token AUROC ≥ 0.85 for the best method', `${auroc?.toFixed(3) ?? 'n/a'} (${aurocName}); grad-l2 (the paper's) ${paper?.tokenAuroc?.toFixed(3) ?? 'n/a'}`, auroc === null ? null : auroc >= 0.85],
+    ['LeaF ≥ KD + 5 points on the shortcut-broken test split', gain === null ? 'n/a' : `${(100 * gain).toFixed(1)} points (mean over ${d.leaf.test.n} seeds)`, gain === null ? null : gain >= 0.05],
+    ['attention mass on distractors ≥ 30 % lower for LeaF than KD', attention === null ? 'n/a' : `${(100 * attention).toFixed(1)} % lower`, attention === null ? null : attention >= 0.3],
+    ['no loss on the clean control', cleanGap === null ? 'n/a' : `LeaF − KD = ${(100 * cleanGap).toFixed(1)} points`, cleanGap === null ? null : cleanGap >= 0],
+  ];
+}
 
 function markdown(r: typeof result): string {
   const f = (x: number | null | undefined, d = 3) => (x === null || x === undefined ? 'n/a' : x.toFixed(d));
@@ -416,11 +461,31 @@ function markdown(r: typeof result): string {
     `LeaF − KD on the test split: ${d.leaf.test.mean !== null && d.kd.test.mean !== null ? `${(100 * (d.leaf.test.mean - d.kd.test.mean)).toFixed(1)} points` : 'n/a'}; `
       + `attention on the distractor, LeaF relative to KD: ${d.leaf.attentionOnDistractor.mean !== null && d.kd.attentionOnDistractor.mean ? `${(100 * (d.leaf.attentionOnDistractor.mean / d.kd.attentionOnDistractor.mean - 1)).toFixed(1)} %` : 'n/a'}.`,
     '',
+    `Verification (both models right on the counterfactual) kept ${pct(share(d.verification.removesDistractor))} of the ${d.verification.removesDistractor.n} span counterfactuals that remove the distractor `
+      + `and ${pct(share(d.verification.removesOther))} of the ${d.verification.removesOther.n} that remove other text` +
+      ((share(d.verification.removesDistractor) ?? 0) < (share(d.verification.removesOther) ?? 0)
+        ? ': the shortcut student answers right when the distractor is still there (it shows the answer 90 % of the time) and mostly wrong without it, so the filter keeps the counterfactuals that do not teach the rule.'
+        : '.'),
+    '',
     `### LeaF per threshold (span, all counterfactuals; seed ${r.settings.seeds[0]} only)`,
     '',
     '| p | counterfactuals | test accuracy | clean accuracy | attention on distractor |',
     '|---|---|---|---|---|',
     ...d.sweep.map((s) => `| ${s.p} | ${s.counterfactuals} | ${pct(s.leaf.test)} | ${pct(s.leaf.clean)} | ${pct(s.leaf.attentionOnDistractor)} |`),
+    '',
+    '## Targets of the issue, as measured',
+    '',
+    '| target | measured | met |',
+    '|---|---|---|',
+    ...targets(r).map(([target, measured, met]) => `| ${target} | ${measured} | ${met === null ? 'n/a' : met ? 'yes' : 'no'} |`),
+    '',
+    '## Notes',
+    '',
+    '- Generation reads one new token: answers are one digit, one token for both tokenizers. The teacher closes its turn with `<|im_end|>`, the student with `<eos>`; '
+      + '`leaf distill` cannot pair those, so it does not supervise the student\'s end-of-turn token, and distilled students stop ending their turn (while this benchmark '
+      + 'was built, 250 of 500 test answers of a 600-step KD student with 4 new tokens ran on, e.g. "4 5"), which a last-number checker would score by the run-on digit.',
+    '- Precision/recall of the baselines use the same percentile rule with its cap 0.5 on 1 − min-max(score), so a baseline whose score has one dominant token flags one token per sample.',
+    '- Seeds change the distillation batch order; the base models, analysis and counterfactuals are the same for every seed.',
     '',
   ].join('\n');
 }

@@ -20,7 +20,7 @@ const lines = (path: string) => readFileSync(path, 'utf8').split('\n').filter(Bo
 
 beforeAll(async () => {
   result = await runDemo(
-    { ...demoDefaults, out, samples: SAMPLES, evalSamples: EVAL, steps: STEPS, batchSize: 8, backend: 'native', progress: false },
+    { ...demoDefaults, out, samples: SAMPLES, evalSamples: EVAL, steps: STEPS, batchSize: 8, progress: false },
     (line) => printed.push(line),
   );
 }, 120_000);
