@@ -9,9 +9,9 @@ const num = (name: string, min?: number, max?: number) => parseNumber(name, { mi
 const specs: OptionSpecs<DistillOptions> = {
   teacher: { flags: '--teacher <dir>', description: 'teacher checkpoint (HF layout: config.json, safetensors, tokenizer files)', required: true },
   student: { flags: '--student <dir>', description: 'student checkpoint to start from (HF layout)', required: true },
-  data: { flags: '--data <file>', description: 'training rows: `leaf prune` output (weights per row) or any corpus (weight 1); arrow, parquet, jsonl, json', required: true },
+  data: { flags: '--data <file>', description: 'training rows: `leaf prune` output (weights per row) or any corpus (weight 1); arrow, parquet, jsonl, json', required: true, mustExist: true },
   out: { flags: '--out <dir>', description: 'run directory: metrics.jsonl, checkpoints/, best/, final/, run.json', required: true },
-  valData: { flags: '--val-data <file>', description: 'validation rows (same formats); best checkpoint by validation' },
+  valData: { flags: '--val-data <file>', description: 'validation rows (same formats); best checkpoint by validation', mustExist: true },
   valFraction: { flags: '--val-fraction <f>', description: 'hold out this fraction of the sources for validation (instead of --val-data)', default: distillDefaults.valFraction, parse: num('--val-fraction', 0, 0.99) },
   loss: { flags: '--loss <name>', description: `distillation loss: ${listLosses().filter((l) => l !== 'cross-entropy').join(', ')} (default forward-kl; topk-kl with --cache-teacher)` },
   temperature: { flags: '--temperature <T>', description: 'softmax temperature of both models in the loss (loss scaled by T²)', default: distillDefaults.temperature, parse: num('--temperature', 1e-6) },

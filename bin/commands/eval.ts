@@ -18,13 +18,14 @@ interface EvalFlags {
   out?: string;
   details?: string;
   backend?: BackendChoice;
+  progress: boolean;
 }
 
 const specs: OptionSpecs<EvalFlags> = {
   model: { flags: '--model <dir>', description: 'model checkpoint (HF layout with tokenizer files)', required: true },
-  data: { flags: '--data <file>', description: 'evaluation rows: a corpus or `leaf prune` output (arrow, parquet, jsonl, json)', required: true },
+  data: { flags: '--data <file>', description: 'evaluation rows: a corpus or `leaf prune` output (arrow, parquet, jsonl, json)', required: true, mustExist: true },
   checker: { flags: '--checker <name>', description: `answer checker for accuracy by greedy generation: ${listCheckers().join(', ')}` },
-  attributions: { flags: '--attributions <dir>', description: '`leaf analyze` output: measure attention mass on its flagged spans' },
+  attributions: { flags: '--attributions <dir>', description: '`leaf analyze` output: measure attention mass on its flagged spans', mustExist: true },
   maxNewTokens: { flags: '--max-new-tokens <n>', description: 'generation length', default: evalDefaults.maxNewTokens, parse: parseNumber('--max-new-tokens', { integer: true, min: 1 }) },
   batchSize: { flags: '--batch-size <n>', description: 'prompts generated together', default: evalDefaults.batchSize, parse: parseNumber('--batch-size', { integer: true, min: 1 }) },
   idField: { flags: '--id-field <name>', description: 'corpus column of sample ids (as given to `leaf analyze`; default: row index)' },
@@ -35,6 +36,7 @@ const specs: OptionSpecs<EvalFlags> = {
   out: { flags: '--out <file>', description: 'also write the JSON summary here' },
   details: { flags: '--details <file>', description: 'per-sample predictions and attention masses (JSONL)' },
   backend: { flags: '--backend <name>', description: 'tensor backend', choices: ['auto', ...backendNames()], env: 'LEAF_BACKEND' },
+  progress: { flags: '--no-progress', description: 'no progress bar / progress lines on stderr', default: true },
 };
 
 export const evalCommand = addOptions(new Command('eval').description('accuracy and attention mass on confounders of a model'), specs).action(
@@ -42,7 +44,7 @@ export const evalCommand = addOptions(new Command('eval').description('accuracy 
     const mapping = Object.fromEntries(
       (['idField', 'instructionField', 'inputField', 'responseField', 'answerField'] as const).filter((key) => flags[key] !== undefined).map((key) => [key, flags[key]]),
     );
-    const result = await evaluate({ ...flags, mapping });
+    const result = await evaluate({ ...flags, mapping, quiet: !flags.progress });
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   },
 );

@@ -7,6 +7,7 @@ import { loadModel } from '../models/index.ts';
 import { initRuntime, type BackendChoice } from '../runtime/index.ts';
 import { loadTokenizer } from '../text/index.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
+import { progressBar, silentProgress } from '../util/progress.ts';
 import { loadTrainingRows } from '../distill/data/load.ts';
 import type { TrainingRow } from '../distill/data/rows.ts';
 import { getChecker } from './checkers/index.ts';
@@ -29,6 +30,8 @@ export interface EvalOptions {
   out?: string;
   backend?: BackendChoice;
   quiet?: boolean;
+  /** Progress on stderr (a bar on a terminal, plain lines otherwise). */
+  progress?: boolean;
 }
 
 export const evalDefaults = { maxNewTokens: 256, batchSize: 8 } as const satisfies Partial<EvalOptions>;
@@ -76,6 +79,10 @@ function accuracyByKind(rows: TrainingRow[], predictions: Prediction[]): Record<
  * have flagged spans in the attributions.
  */
 export async function evaluate(options: EvalOptions): Promise<EvalResult> {
+  if (!options.checker && !options.attributions)
+    throw new Error(
+      'leaf eval measures accuracy (--checker NAME: greedy answers judged against the answer field) and/or attention mass (--attributions DIR: a `leaf analyze` output); give at least one',
+    );
   const started = performance.now();
   const runtime = await initRuntime({ backend: options.backend, quiet: options.quiet });
   const { rows, kind } = await loadTrainingRows(options.data, options.mapping);
@@ -89,14 +96,27 @@ export async function evaluate(options: EvalOptions): Promise<EvalResult> {
       const withAnswers = rows.filter((row) => row.answer !== '');
       if (withAnswers.length !== rows.length)
         throw new Error(`${options.data}: ${rows.length - withAnswers.length} row(s) have no answer, e.g. ${rows.find((row) => row.answer === '')!.origin}; --checker needs an answer for every row`);
-      predictions = answerAccuracy(model, tokenizer, rows, checker, { maxNewTokens: options.maxNewTokens, batchSize: options.batchSize });
+      const progress = options.progress ? progressBar('eval accuracy', 'samples') : silentProgress;
+      progress.start(rows.length, 0);
+      try {
+        predictions = answerAccuracy(model, tokenizer, rows, checker, { maxNewTokens: options.maxNewTokens, batchSize: options.batchSize, onBatch: (done) => progress.update(done) });
+      } finally {
+        progress.stop();
+      }
     }
     const bySource = new Map<string, AttributionRow[]>();
     for (const row of attributions) if (row.spans.length > 0) bySource.set(row.id, [...(bySource.get(row.id) ?? []), row]);
+    const pairs = rows.filter((row) => row.kind === 'original').flatMap((row) => (bySource.get(row.sourceId) ?? []).map((attribution) => ({ row, attribution })));
     const masses: RegionMass[] = [];
-    for (const row of rows) {
-      if (row.kind !== 'original') continue;
-      for (const attribution of bySource.get(row.sourceId) ?? []) masses.push(regionAttentionMass(model, tokenizer, row, attribution));
+    const progress = options.progress && pairs.length ? progressBar('eval attention', 'samples') : silentProgress;
+    progress.start(pairs.length, 0);
+    try {
+      for (const { row, attribution } of pairs) {
+        masses.push(regionAttentionMass(model, tokenizer, row, attribution));
+        progress.update(masses.length);
+      }
+    } finally {
+      progress.stop();
     }
     if (attributions.length && masses.length === 0)
       process.stderr.write(`leaf eval: no row of ${options.data} has flagged spans in the attributions (ids must match the analysed corpus)\n`);
