@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { analyzeDefaults, runAnalyze, type AnalyzeOptions } from '../lib/analyze/index.ts';
 import { readAttributions, readPruned } from '../lib/corpus/index.ts';
 import { userMessage } from '../lib/corpus/prompt.ts';
@@ -179,6 +179,18 @@ describe('leaf prune --verify', () => {
     const comparable = (s: typeof resumed.summary) => ({ ...s, created: 0, timings: 0, output: { ...s.output, path: 0 }, command: 0 });
     expect(comparable(resumed.summary)).toEqual(comparable(fresh.summary));
     expect(resumed.summary.verification!.flips).toBe(1);
+
+    // A scheduler reruns the finished job: it succeeds, says so, and rewrites nothing.
+    const written = statSync(interrupted.out).mtimeMs;
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const again = await prune({ ...interrupted, resume: true });
+      expect(again.summary).toEqual(JSON.parse(readFileSync(resumed.summaryPath, 'utf8')));
+      expect(stderr.mock.calls.map((call) => String(call[0])).join('')).toMatch(/is complete \(.*summary\.json\): nothing to do/);
+    } finally {
+      stderr.mockRestore();
+    }
+    expect(statSync(interrupted.out).mtimeMs).toBe(written);
   });
 });
 

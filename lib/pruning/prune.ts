@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { configFingerprint } from '../corpus/hash.ts';
-import { modelRef } from '../corpus/manifest.ts';
+import { modelRef, type ModelRef } from '../corpus/manifest.ts';
 import { openRun } from '../corpus/resumable.ts';
 import { writeRows, type WriteRowsOptions, type WriteRowsResult } from '../corpus/index.ts';
 import { progressBar, silentProgress } from '../util/progress.ts';
@@ -25,6 +25,14 @@ interface Written {
   result: WriteRowsResult;
   stats: SampleStats[];
   models: PruneSummary['models'];
+  fingerprint: string | null;
+  /** Called once the summary is written: until then a kill leaves a run that --resume completes. */
+  close(): void;
+}
+
+interface Verification {
+  models: { teacher: ModelRef; student: ModelRef };
+  fingerprint: string;
 }
 
 /** Where a --verify run keeps its committed batches until the output is written. */
@@ -38,7 +46,7 @@ function writeOptions(options: PruneOptions): WriteRowsOptions {
 async function writeUnverified(plans: SamplePlan[], settings: RowSettings, options: PruneOptions): Promise<Written> {
   const outcomes = plans.map((plan, position) => sampleRows(position, plan, undefined, settings));
   const result = await writeRows(options.out, outcomes.flatMap((outcome) => outcome.rows), 'pruned', writeOptions(options));
-  return { result, stats: outcomes.map((outcome) => outcome.stats), models: null };
+  return { result, stats: outcomes.map((outcome) => outcome.stats), models: null, fingerprint: null, close() {} };
 }
 
 /** Consecutive positions, cut after every `size` samples that have something to verify. */
@@ -70,11 +78,9 @@ function readStoredStats(runDir: string, done: ReadonlySet<number>): Map<number,
   return stats;
 }
 
-async function writeVerified(plans: SamplePlan[], inputs: PruneInputs, settings: RowSettings, options: PruneOptions, timings: Record<string, number>): Promise<Written> {
-  const checker = getChecker(options.checker);
-  checkGoldAnswers(plans, checker, options.data);
+/** What a verified run depends on: the models and the hash a resume (or a finished run) must match. */
+async function verification(inputs: PruneInputs, settings: RowSettings, options: PruneOptions): Promise<Verification> {
   const models = { teacher: await modelRef(options.teacher!), student: await modelRef(options.student!) };
-  const runDir = runDirFor(options.out);
   const fingerprint = configFingerprint({
     data: inputs.data.sha256,
     attributions: inputs.attributions.sha256,
@@ -82,6 +88,25 @@ async function writeVerified(plans: SamplePlan[], inputs: PruneInputs, settings:
     settings,
     plan: { maxPerSample: options.maxPerSample, minSpanChars: options.minSpanChars, checker: options.checker, maxNewTokens: options.maxNewTokens },
   });
+  return { models, fingerprint };
+}
+
+/**
+ * The summary of a verified run already finished with this fingerprint (its run directory is
+ * removed only after the output and summary.json are written), or undefined.
+ */
+function finishedPrune(options: PruneOptions, fingerprint: string): PruneResult | undefined {
+  const summaryPath = join(dirname(options.out), SUMMARY_FILE);
+  if (existsSync(runDirFor(options.out)) || !existsSync(options.out) || !existsSync(summaryPath)) return undefined;
+  const summary = JSON.parse(readFileSync(summaryPath, 'utf8')) as PruneSummary;
+  if (summary.fingerprint !== fingerprint || summary.output?.path !== options.out) return undefined;
+  return { summary, summaryPath };
+}
+
+async function writeVerified(plans: SamplePlan[], inputs: PruneInputs, settings: RowSettings, options: PruneOptions, timings: Record<string, number>, { models, fingerprint }: Verification): Promise<Written> {
+  const checker = getChecker(options.checker);
+  checkGoldAnswers(plans, checker, options.data);
+  const runDir = runDirFor(options.out);
   const started = performance.now();
   await initRuntime({ backend: options.backend });
   const teacher = await loadJudge(options.teacher!);
@@ -115,8 +140,7 @@ async function writeVerified(plans: SamplePlan[], inputs: PruneInputs, settings:
       return entry;
     });
     const result = await run.finalize(options.out, writeOptions(options));
-    rmSync(runDir, { recursive: true, force: true });
-    return { result, stats: all, models };
+    return { result, stats: all, models, fingerprint, close: () => rmSync(runDir, { recursive: true, force: true }) };
   } finally {
     progress.stop();
     teacher.model.dispose();
@@ -149,13 +173,23 @@ export async function prune(options: PruneOptions): Promise<PruneResult> {
     verify: options.verify,
   };
   const timings: Record<string, number> = {};
-  const { result, stats, models } = options.verify ? await writeVerified(plans, inputs, settings, options, timings) : await writeUnverified(plans, settings, options);
+  const verifying = options.verify ? await verification(inputs, settings, options) : undefined;
+  if (verifying && options.resume) {
+    const finished = finishedPrune(options, verifying.fingerprint);
+    if (finished) {
+      process.stderr.write(`leaf prune: ${options.out} is complete (${finished.summaryPath}): nothing to do\n`);
+      return finished;
+    }
+  }
+  const written = verifying ? await writeVerified(plans, inputs, settings, options, timings, verifying) : await writeUnverified(plans, settings, options);
+  const { result, stats, models, fingerprint } = written;
   timings.total_s = (performance.now() - started) / 1000;
 
   const summary = summarize(stats, {
     created: new Date().toISOString(),
     command: process.argv.slice(2),
     inputs: { attributions: inputs.attributions, data: inputs.data, manifest: inputs.manifestPath },
+    fingerprint,
     models,
     output: { path: result.path, format: result.format, arrow_format: result.format === 'arrow' ? options.arrowFormat : null, rows: result.rows },
     settings: {
@@ -175,5 +209,6 @@ export async function prune(options: PruneOptions): Promise<PruneResult> {
   });
   const summaryPath = join(dirname(options.out), SUMMARY_FILE);
   writeFileAtomic(summaryPath, JSON.stringify(summary, null, 2) + '\n');
+  written.close();
   return { summary, summaryPath };
 }
