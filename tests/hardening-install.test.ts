@@ -1,0 +1,18 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+
+const json = (path: string) => JSON.parse(readFileSync(new URL(`../${path}`, import.meta.url), 'utf8'));
+
+describe('a clean install prints nothing a user has to wonder about', () => {
+  it('every installed dependency with an install script is reviewed in package.json allowScripts', () => {
+    // npm 11 skips unreviewed install scripts and warns about each after every `npm ci`.
+    const allow: Record<string, boolean> = json('package.json').allowScripts ?? {};
+    const installed: Record<string, { version: string; hasInstallScript?: boolean }> = json('node_modules/.package-lock.json').packages;
+    const withScripts = Object.entries(installed).filter(([, entry]) => entry.hasInstallScript);
+    expect(withScripts.length).toBeGreaterThan(0);
+    for (const [path, entry] of withScripts) {
+      const name = path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length);
+      expect(name in allow || `${name}@${entry.version}` in allow, `${name} (${path}) is not in allowScripts`).toBe(true);
+    }
+  });
+});
