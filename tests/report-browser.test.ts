@@ -278,6 +278,7 @@ describe('leaf report in headless Chromium', () => {
     const legend = () => page.$$eval('#chart-training .u-legend .u-series .u-label', (nodes) => nodes.map((n) => n.textContent));
     expect(await page.inputValue('#smoothing')).toBe('0.8');
     expect(await legend()).toEqual(['step', 'KD', 'KD (raw)', HOSTILE, `${HOSTILE} (raw)`]);
+    await page.screenshot({ path: join(ARTIFACTS, 'report-training-smoothed.png'), fullPage: true });
     await page.selectOption('#smoothing', '0');
     expect(await legend()).toEqual(['step', 'KD', HOSTILE]);
     await page.screenshot({ path: join(ARTIFACTS, 'report-training.png'), fullPage: true });

@@ -100,7 +100,7 @@ function renderTraining(runs) {
     : el('p', { className: 'empty', text: 'No eval*.json in the run directories.' });
 
   const root = el('div', { className: 'stack' }, [
-    el('section', { className: 'panel' }, [el('div', { className: 'chart-title' }, [el('h2', { text: 'Training curves' }), select, smoothing]), chartBox, bucketNote]),
+    el('section', { className: 'panel' }, [el('div', { className: 'chart-title' }, [el('h2', { text: 'Training curves' }), el('span', { className: 'controls' }, [select, smoothing])]), chartBox, bucketNote]),
     el('section', { className: 'panel' }, [
       el('h2', { text: 'Evaluation: KD vs LeaF' }),
       table,
