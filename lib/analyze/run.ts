@@ -222,7 +222,7 @@ async function processShard(
     await run.commit(fresh);
     done += fresh.length;
     const elapsed = (performance.now() - startedAt) / 1000;
-    progress.update(done, `${(done / elapsed).toFixed(2)} samples/s, ${Math.round(tokens / elapsed)} tok/s`);
+    progress.update(done, `${Math.round(tokens / elapsed)} tok/s`);
   };
   const result = (sample: Sample, outcome: { rows: AttributionRow[] } | { skipped: string }): SampleResult<AttributionRow> =>
     'rows' in outcome ? { index: position.get(sample)!, rows: outcome.rows } : { index: position.get(sample)!, skipped: outcome.skipped };

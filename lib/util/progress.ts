@@ -25,6 +25,8 @@ export function formatDuration(seconds: number): string {
   return `${s}s`;
 }
 
+const formatRate = (rate: number) => rate.toFixed(rate < 10 ? 2 : 1);
+
 /**
  * Plain progress lines for logs (CI, Slurm, a pipe): done/total, percentage, rate and ETA, at
  * every tenth of the work or every 30 s, whichever comes first, and once at the end.
@@ -43,7 +45,7 @@ export function progressLines(label: string, unit: string, output: ProgressOutpu
     const rate = seconds > 0 ? (done - first) / seconds : 0;
     const percent = total > 0 ? ` (${Math.floor((100 * done) / total)}%)` : '';
     const eta = done >= total ? 'done' : rate > 0 ? `ETA ${formatDuration((total - done) / rate)}` : 'ETA ?';
-    output.write(`${label} ${done}/${total} ${unit}${percent} | ${rate.toFixed(rate < 10 ? 2 : 1)} ${unit}/s | ${eta}${details}\n`);
+    output.write(`${label} ${done}/${total} ${unit}${percent} | ${formatRate(rate)} ${unit}/s | ${eta}${details}\n`);
     lastAt = now();
     lastDone = done;
     while (total > 0 && nextFraction <= done / total) nextFraction += LINE_EVERY_FRACTION;
@@ -71,9 +73,15 @@ export function progressLines(label: string, unit: string, output: ProgressOutpu
 /** A progress bar on stderr; plain periodic lines when stderr is not a terminal (CI logs). */
 export function progressBar(label: string, unit = 'steps', output: ProgressOutput = process.stderr): Progress {
   if (!output.isTTY) return progressLines(label, unit, output);
+  let first = 0;
+  let startedAt = 0;
+  const rate = (done: number) => {
+    const seconds = (performance.now() - startedAt) / 1000;
+    return formatRate(seconds > 0 ? (done - first) / seconds : 0);
+  };
   const bar = new cliProgress.SingleBar(
     {
-      format: `${label} [{bar}] {value}/{total} ${unit}{details} | ETA {eta_formatted}`,
+      format: `${label} [{bar}] {value}/{total} ${unit} | {rate} ${unit}/s{details} | ETA {eta_formatted}`,
       stream: output as NodeJS.WritableStream,
       hideCursor: true,
       etaBuffer: 20,
@@ -81,8 +89,12 @@ export function progressBar(label: string, unit = 'steps', output: ProgressOutpu
     cliProgress.Presets.shades_classic,
   );
   return {
-    start: (total, done) => bar.start(total, done, { details: '' }),
-    update: (done, details) => bar.update(done, { details: details ? ` | ${details}` : '' }),
+    start: (total, done) => {
+      first = done;
+      startedAt = performance.now();
+      bar.start(total, done, { details: '', rate: rate(done) });
+    },
+    update: (done, details) => bar.update(done, { details: details ? ` | ${details}` : '', rate: rate(done) }),
     stop: () => bar.stop(),
   };
 }
