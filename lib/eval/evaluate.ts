@@ -81,7 +81,7 @@ function accuracyByKind(rows: TrainingRow[], predictions: Prediction[]): Record<
 export async function evaluate(options: EvalOptions): Promise<EvalResult> {
   if (!options.checker && !options.attributions)
     throw new Error(
-      'leaf eval measures accuracy (--checker NAME: greedy answers judged against the answer field) and/or attention mass (--attributions DIR: a `leaf analyze` output); give at least one',
+      'nothing to measure: give --checker NAME (accuracy of greedy answers against the answer field), --attributions DIR (attention mass on the spans a `leaf analyze` output flagged), or both',
     );
   const started = performance.now();
   const runtime = await initRuntime({ backend: options.backend, quiet: options.quiet });
