@@ -47,7 +47,7 @@ export const demoDefaults = {
   evalSamples: 500,
   method: 'contrastive',
   rule: 'percentile:p=0.1',
-  focusLoss: 1,
+  focusLoss: 4,
   attentionLayers: 3,
   select: 'all',
   verifiedOnly: false,
