@@ -204,7 +204,7 @@ describe('leaf analyze -> leaf prune', () => {
     ];
     const corpusPath = writeJsonl(join(dir, 'data.jsonl'), corpus);
     const out = join(dir, 'analysis');
-    const analyzeOptions = { ...analyzeDefaults, ...pair, data: corpusPath, out, level: 'response', rule: 'percentile:p=0.5', backend: 'cpu', progress: false } as AnalyzeOptions;
+    const analyzeOptions = { ...analyzeDefaults, method: 'grad-l2', ...pair, data: corpusPath, out, level: 'response', rule: 'percentile:p=0.5', backend: 'cpu', progress: false } as AnalyzeOptions;
     await runAnalyze(analyzeOptions, { command: ['analyze'] });
     const attributions = await readAttributions(join(out, 'attributions.arrow'));
     const spans = attributions.reduce((sum, row) => sum + row.spans.length, 0);

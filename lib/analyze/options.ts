@@ -46,7 +46,7 @@ export const analyzeDefaults = {
   inputField: DEFAULT_FIELD_MAPPING.inputField,
   responseField: DEFAULT_FIELD_MAPPING.responseField,
   answerField: DEFAULT_FIELD_MAPPING.answerField,
-  method: 'grad-l2',
+  method: 'contrastive',
   igSteps: 32,
   igAggregate: 'l2',
   level: 'instruction',

@@ -122,6 +122,7 @@ export async function runAnalyze(options: AnalyzeOptions, context: AnalyzeContex
       projection: options.project,
       renormalize: options.renormalize,
       mergeGap: options.mergeGap,
+      comparison: method.comparison,
     };
     await processShard(run, samples, teacher, student, settings, options, checker, timings);
 

@@ -150,7 +150,7 @@ export async function runDemo(input: DemoOptions, log: Log = (line) => process.s
   });
   const { summary } = await stage('prune', () => prune(pruneOptions(options, paths.analyze, data['train-distill'].path, paths.pruned)));
   await stage('distill KD', () => distill({ ...distillOptions(options, paths.pruned, paths.kd), kdOnly: true }));
-  await stage('distill LeaF', () => distill(distillOptions(options, paths.pruned, paths.leaf)));
+  await stage('distill LeaF', () => distill({ ...distillOptions(options, paths.pruned, paths.leaf), focusLoss: options.focusLoss, attentionLayers: options.attentionLayers }));
 
   const models: { name: ModelName; dir: string; evalDir: string }[] = [
     { name: 'student', dir: student, evalDir: join(paths.eval, 'student') },

@@ -193,6 +193,8 @@ async function distillInto(o: DistillOptions, hooks: DistillHooks): Promise<Dist
   const loss = getLoss(lossName);
   if (o.cacheTeacher > 0 && loss.teacher === 'full') throw new Error(`--loss ${lossName} needs the full teacher distribution; with --cache-teacher use --loss topk-kl`);
   if (o.cacheTeacher === 0 && loss.teacher === 'topk') throw new Error(`--loss ${lossName} reads a teacher cache: add --cache-teacher K`);
+  if (loss.auxiliary) throw new Error(`--loss ${lossName} is an auxiliary term with its own weight option, not a distillation loss`);
+  if (o.focusLoss > 0 && o.cacheTeacher > 0) throw new Error('--focus-loss needs the live teacher\'s attention; it cannot be combined with --cache-teacher (use --focus-loss 0)');
   if (o.attentionLoss > 0) {
     if (o.cacheTeacher > 0) throw new Error('--attention-loss needs the live teacher; it cannot be combined with --cache-teacher');
     checkRegionsAlign(rows, vocab);
@@ -229,7 +231,7 @@ async function distillInto(o: DistillOptions, hooks: DistillHooks): Promise<Dist
     vocabBias = vocab.studentBias ? tf.tensor1d(vocab.studentBias) : undefined;
     const ctx: StepContext = {
       student, teacher: teacherSignal, vocabBias,
-      settings: { loss, temperature: o.temperature, beta: o.beta, ceWeight: o.ceWeight, attentionWeight: o.attentionLoss, attentionLayers: o.attentionLayers },
+      settings: { loss, temperature: o.temperature, beta: o.beta, ceWeight: o.ceWeight, attentionWeight: o.attentionLoss, attentionLayers: o.attentionLayers, focusWeight: o.focusLoss },
     };
     return await trainLoop(o, ctx, optimizer, { train, validation, accumulation, settings, resumeFrom, metrics, tokenizer: toks.student, hooks });
   } finally {
