@@ -27,7 +27,7 @@ import { analyzeDefaults, prepareSample, runAnalyze, type ModelSide, type Scorin
 import { getAttributionMethod } from '../lib/attribution/index.ts';
 import { resolveRule } from '../lib/confounders/index.ts';
 import { readAttributions, readCorpus } from '../lib/corpus/index.ts';
-import { AdamW, clipByGlobalNorm, getLoss } from '../lib/distill/index.ts';
+import { AdamW, getLoss, globalNormScale } from '../lib/distill/index.ts';
 import { accumulateMicroBatch, type StepContext } from '../lib/distill/step.ts';
 import { LiveTeacher } from '../lib/distill/teacher/live.ts';
 import type { EncodedRow } from '../lib/distill/data/encode.ts';
@@ -322,9 +322,7 @@ async function leafDistill(spec: Spec): Promise<Omit<SideResult, 'peak_rss_bytes
     const start = performance.now();
     const accumulated = new Map<string, tf.Tensor>();
     const loss = accumulateMicroBatch(ctx, [rows[k % rows.length]], 1, student.weights, accumulated).total;
-    const clipped = clipByGlobalNorm(accumulated, 1);
-    optimizer.step(clipped.grads, spec.lr);
-    if (clipped.clipped) tf.dispose([...clipped.grads.values()]);
+    optimizer.step(accumulated, spec.lr, globalNormScale(accumulated, 1).scale);
     tf.dispose([...accumulated.values()]);
     if (k > 0) {
       seconds.push((performance.now() - start) / 1000);
