@@ -43,7 +43,7 @@ describe('AdamW + global-norm clipping', () => {
   });
 
   it('a step with the clip scale equals a step on the clipped gradients, bit for bit', () => {
-    const make = () => new Map([['w', tf.variable(tf.tensor2d([[1, 2], [3, 4]]))], ['b', tf.variable(tf.tensor1d([0.5, -0.5]))]]);
+    const make = () => new Map<string, tf.Variable>([['w', tf.variable(tf.tensor2d([[1, 2], [3, 4]]))], ['b', tf.variable(tf.tensor1d([0.5, -0.5]))]]);
     const grads = new Map<string, tf.Tensor>([['w', tf.tensor2d([[0.5, -1], [2, 0.1]])], ['b', tf.tensor1d([3, -0.7])]]);
     const options = { beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weightDecay: 0.01 };
     const [a, b] = [make(), make()];

@@ -413,7 +413,7 @@ describe.runIf(nativeAvailable)('UnsortedSegmentSum', () => {
 describe.runIf(nativeAvailable)('LM-head row kernels (LeafLogSumExpRows, LeafSoftmaxScaleRows)', () => {
   const rowKernels = (x: tf.Tensor2D, dy: tf.Tensor1D) => {
     const lse = tf.engine().runKernel(LOG_SUM_EXP_ROWS, { x }) as tf.Tensor1D;
-    return [lse, tf.engine().runKernel(SOFTMAX_SCALE_ROWS, { x, lse, dy }) as tf.Tensor2D];
+    return [lse, tf.engine().runKernel(SOFTMAX_SCALE_ROWS, { x, dy }) as tf.Tensor2D];
   };
   // The stock composition they replace: logSumExp and softmax · dy per row.
   const stock = (x: tf.Tensor2D, dy: tf.Tensor1D) => [tf.logSumExp(x, 1), tf.mul(tf.softmax(x), tf.reshape(dy, [-1, 1]))];
@@ -433,10 +433,10 @@ describe.runIf(nativeAvailable)('LM-head row kernels (LeafLogSumExpRows, LeafSof
     expect(lse.values[0]).toBeCloseTo(1000 + Math.log(1 + Math.exp(-1)), 3);
     expect(lse.values[1]).toBeCloseTo(0, 5);
     await tf.setBackend('native');
-    expect(() => tf.engine().runKernel(SOFTMAX_SCALE_ROWS, { x: tf.zeros([2, 3]), lse: tf.zeros([3]), dy: tf.zeros([3]) })).toThrow(/one value per row/);
+    expect(() => tf.engine().runKernel(SOFTMAX_SCALE_ROWS, { x: tf.zeros([2, 3]), dy: tf.zeros([3]) })).toThrow(/one value per row/);
   });
 
-  it('carry the response loss gradient as the composed ops do', async () => {
+  it('carry the response loss gradient exactly as the composed ops do', async () => {
     const { createRandomModel } = await import('../lib/models/index.ts');
     const { embeddingGradients } = await import('../lib/models/loss.ts');
     const ids = [[1, 5, 9, 3, 7, 2]];
@@ -452,8 +452,10 @@ describe.runIf(nativeAvailable)('LM-head row kernels (LeafLogSumExpRows, LeafSof
     };
     const want = await gradOn('cpu');
     const got = await gradOn('native');
+    // Same rounding: the demo's attributions must not move (the gradient norms are min-max normalised,
+    // which amplifies the last bits of nearly equal norms).
     expect(got.nll[0]).toBeCloseTo(want.nll[0], 5);
-    got.values.forEach((v, i) => expect(Math.abs(v - want.values[i])).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(want.values[i]))));
+    got.values.forEach((v, i) => expect(Math.abs(v - want.values[i])).toBeLessThanOrEqual(1e-6 * (1 + Math.abs(want.values[i]))));
   });
 
   it('leaks nothing', async () => {

@@ -83,17 +83,17 @@ function spreadRows(values: tf.Tensor1D, width: number): tf.Tensor2D {
 /**
  * log Σ_v exp(x[n, v]) per row, with its gradient softmax · dy written out: tfjs's own logSumExp
  * also differentiates through its max shift (an Equal and a broadcast over the whole [N, vocab]).
- * Where the backend has the fused row kernels (native), each direction is one threaded pass over
- * the [N, vocab] logits and no [N, vocab] temporary is kept for the backward pass.
+ * Where the backend has the fused row kernels (native), each direction is one threaded kernel over
+ * the [N, vocab] logits, rounding exactly as these ops do, and no [N, vocab] temporary is kept
+ * for the backward pass.
  */
 const rowLogSumExp = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
   const [x, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
   if (tf.getKernel(LOG_SUM_EXP_ROWS, tf.getBackend()) && tf.getKernel(SOFTMAX_SCALE_ROWS, tf.getBackend())) {
-    const lse = tf.engine().runKernel(LOG_SUM_EXP_ROWS, { x }) as tf.Tensor1D;
-    save([x, lse]);
+    save([x]);
     return {
-      value: lse,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.engine().runKernel(SOFTMAX_SCALE_ROWS, { x: saved[0], lse: saved[1], dy }) as tf.Tensor2D,
+      value: tf.engine().runKernel(LOG_SUM_EXP_ROWS, { x }) as tf.Tensor1D,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.engine().runKernel(SOFTMAX_SCALE_ROWS, { x: saved[0], dy }) as tf.Tensor2D,
     };
   }
   const width = x.shape[1];

@@ -68,8 +68,8 @@ export interface NativeAddon {
   gather(x: FourByteArray, batch: number, outer: number, dim: number, slice: number, indices: Int32Array, out: FourByteArray): void;
   /** out[r] = log Σ_j exp(x[r, j]) over rows of `cols` elements. */
   logSumExpRows(x: Float32Array, out: Float32Array, cols: number): void;
-  /** out[r, j] = exp(x[r, j] − lse[r]) · dy[r]. */
-  softmaxScaleRows(x: Float32Array, lse: Float32Array, dy: Float32Array, out: Float32Array, cols: number): void;
+  /** out[r, j] = softmax(x[r])[j] · dy[r]. */
+  softmaxScaleRows(x: Float32Array, dy: Float32Array, out: Float32Array, cols: number): void;
   info(): { config: string; corename: string; threads: number; processors: number };
   /** Keeps freed heap memory mapped for reuse (glibc); true when the allocator was tuned. */
   retainFreedMemory(): boolean;

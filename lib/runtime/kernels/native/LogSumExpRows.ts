@@ -33,11 +33,11 @@ export const nativeLogSumExpRowsKernels: NativeKernelFactory = (addon) => [
     kernelName: SOFTMAX_SCALE_ROWS,
     kernelFunc: (args) => {
       const backend = args.backend as MathBackendCPU;
-      const { x, lse, dy } = args.inputs as { x: TensorInfo; lse: TensorInfo; dy: TensorInfo };
+      const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
       const { values, cols } = rows(backend, x, SOFTMAX_SCALE_ROWS);
       const n = x.shape[0];
       const out = uninitializedFloat32(values.length);
-      addon.softmaxScaleRows(values, perRow(backend, lse, n, SOFTMAX_SCALE_ROWS, 'lse'), perRow(backend, dy, n, SOFTMAX_SCALE_ROWS, 'dy'), out, cols);
+      addon.softmaxScaleRows(values, perRow(backend, dy, n, SOFTMAX_SCALE_ROWS, 'dy'), out, cols);
       return backend.makeTensorInfo(x.shape, 'float32', out);
     },
   },

@@ -2,7 +2,7 @@
  * Kernels tfjs has no name for, used by the LM-head loss (lib/models/loss.ts) where the active
  * backend registers them (native does), with a composition of stock ops elsewhere:
  * LeafLogSumExpRows(x [N, V]) → [N], log Σ_v exp(x[n, v]);
- * LeafSoftmaxScaleRows(x [N, V], lse [N], dy [N]) → [N, V], exp(x − lse)·dy, its gradient.
+ * LeafSoftmaxScaleRows(x [N, V], dy [N]) → [N, V], softmax(x)·dy, its gradient.
  */
 export const LOG_SUM_EXP_ROWS = 'LeafLogSumExpRows';
 export const SOFTMAX_SCALE_ROWS = 'LeafSoftmaxScaleRows';
