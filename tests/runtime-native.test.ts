@@ -412,11 +412,14 @@ describe.runIf(nativeAvailable)('UnsortedSegmentSum', () => {
 
 describe.runIf(nativeAvailable)('LM-head row kernels (LeafLogSumExpRows, LeafSoftmaxScaleRows)', () => {
   const rowKernels = (x: tf.Tensor2D, dy: tf.Tensor1D) => {
-    const lse = tf.engine().runKernel(LOG_SUM_EXP_ROWS, { x }) as tf.Tensor1D;
-    return [lse, tf.engine().runKernel(SOFTMAX_SCALE_ROWS, { x, dy }) as tf.Tensor2D];
+    const [lse, max, sum] = tf.engine().runKernel(LOG_SUM_EXP_ROWS, { x }) as tf.Tensor1D[];
+    return [lse, tf.engine().runKernel(SOFTMAX_SCALE_ROWS, { x, max, sum, dy }) as tf.Tensor2D, max, sum];
   };
   // The stock composition they replace: logSumExp and softmax · dy per row.
-  const stock = (x: tf.Tensor2D, dy: tf.Tensor1D) => [tf.logSumExp(x, 1), tf.mul(tf.softmax(x), tf.reshape(dy, [-1, 1]))];
+  const stock = (x: tf.Tensor2D, dy: tf.Tensor1D) => {
+    const max = tf.max(x, 1);
+    return [tf.logSumExp(x, 1), tf.mul(tf.softmax(x), tf.reshape(dy, [-1, 1])), max, tf.sum(tf.exp(tf.sub(x, tf.reshape(max, [-1, 1]))), 1)];
+  };
 
   for (const shape of [[3, 7], [130, 5000]] as [number, number][]) {
     it(`match logSumExp and softmax · dy on the stock cpu kernels at [${shape}]`, async () => {
@@ -433,7 +436,7 @@ describe.runIf(nativeAvailable)('LM-head row kernels (LeafLogSumExpRows, LeafSof
     expect(lse.values[0]).toBeCloseTo(1000 + Math.log(1 + Math.exp(-1)), 3);
     expect(lse.values[1]).toBeCloseTo(0, 5);
     await tf.setBackend('native');
-    expect(() => tf.engine().runKernel(SOFTMAX_SCALE_ROWS, { x: tf.zeros([2, 3]), dy: tf.zeros([3]) })).toThrow(/one value per row/);
+    expect(() => tf.engine().runKernel(SOFTMAX_SCALE_ROWS, { x: tf.zeros([2, 3]), max: tf.zeros([2]), sum: tf.ones([2]), dy: tf.zeros([3]) })).toThrow(/one value per row/);
   });
 
   it('carry the response loss gradient exactly as the composed ops do', async () => {

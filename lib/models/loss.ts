@@ -90,10 +90,12 @@ function spreadRows(values: tf.Tensor1D, width: number): tf.Tensor2D {
 const rowLogSumExp = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
   const [x, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
   if (tf.getKernel(LOG_SUM_EXP_ROWS, tf.getBackend()) && tf.getKernel(SOFTMAX_SCALE_ROWS, tf.getBackend())) {
-    save([x]);
+    const [lse, max, sum] = tf.engine().runKernel(LOG_SUM_EXP_ROWS, { x }) as tf.Tensor1D[];
+    save([x, max, sum]);
     return {
-      value: tf.engine().runKernel(LOG_SUM_EXP_ROWS, { x }) as tf.Tensor1D,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.engine().runKernel(SOFTMAX_SCALE_ROWS, { x: saved[0], dy }) as tf.Tensor2D,
+      value: lse,
+      gradFunc: (dy: tf.Tensor, [saved, savedMax, savedSum]: tf.Tensor[]) =>
+        tf.engine().runKernel(SOFTMAX_SCALE_ROWS, { x: saved, max: savedMax, sum: savedSum, dy }) as tf.Tensor2D,
     };
   }
   const width = x.shape[1];

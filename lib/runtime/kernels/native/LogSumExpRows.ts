@@ -24,20 +24,22 @@ export const nativeLogSumExpRowsKernels: NativeKernelFactory = (addon) => [
       const backend = args.backend as MathBackendCPU;
       const { x } = args.inputs as { x: TensorInfo };
       const { values, cols } = rows(backend, x, LOG_SUM_EXP_ROWS);
-      const out = uninitializedFloat32(x.shape[0]);
-      addon.logSumExpRows(values, out, cols);
-      return backend.makeTensorInfo([x.shape[0]], 'float32', out);
+      const n = x.shape[0];
+      const [out, max, sum] = [uninitializedFloat32(n), uninitializedFloat32(n), uninitializedFloat32(n)];
+      addon.logSumExpRows(values, out, max, sum, cols);
+      return [out, max, sum].map((v) => backend.makeTensorInfo([n], 'float32', v));
     },
   },
   {
     kernelName: SOFTMAX_SCALE_ROWS,
     kernelFunc: (args) => {
       const backend = args.backend as MathBackendCPU;
-      const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
+      const { x, max, sum, dy } = args.inputs as Record<'x' | 'max' | 'sum' | 'dy', TensorInfo>;
       const { values, cols } = rows(backend, x, SOFTMAX_SCALE_ROWS);
       const n = x.shape[0];
       const out = uninitializedFloat32(values.length);
-      addon.softmaxScaleRows(values, perRow(backend, dy, n, SOFTMAX_SCALE_ROWS, 'dy'), out, cols);
+      const row = (t: TensorInfo, name: string) => perRow(backend, t, n, SOFTMAX_SCALE_ROWS, name);
+      addon.softmaxScaleRows(values, row(max, 'max'), row(sum, 'sum'), row(dy, 'dy'), out, cols);
       return backend.makeTensorInfo(x.shape, 'float32', out);
     },
   },
