@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createRandomModel } from '../lib/models/index.ts';
 import { initRuntime, type BackendChoice } from '../lib/runtime/index.ts';
-import { AdamW, clipByGlobalNorm, getLoss } from '../lib/distill/index.ts';
+import { AdamW, getLoss, globalNormScale } from '../lib/distill/index.ts';
 import { accumulateMicroBatch, type StepContext } from '../lib/distill/step.ts';
 import { LiveTeacher } from '../lib/distill/teacher/live.ts';
 import type { EncodedRow } from '../lib/distill/data/encode.ts';
@@ -66,9 +66,7 @@ for (let i = 0; i < cfg.warmup + cfg.steps; i++) {
   const start = performance.now();
   const accumulated = new Map<string, tf.Tensor>();
   loss = accumulateMicroBatch(ctx, rows, rows.length, student.weights, accumulated).total;
-  const clipped = clipByGlobalNorm(accumulated, 1);
-  optimizer.step(clipped.grads, 1e-4);
-  if (clipped.clipped) tf.dispose([...clipped.grads.values()]);
+  optimizer.step(accumulated, 1e-4, globalNormScale(accumulated, 1).scale);
   tf.dispose([...accumulated.values()]);
   if (i >= cfg.warmup) times.push(performance.now() - start);
 }

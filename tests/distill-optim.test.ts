@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initRuntime } from '../lib/runtime/index.ts';
 import { AdamW } from '../lib/distill/optim/adamw.ts';
-import { clipByGlobalNorm } from '../lib/distill/optim/clip.ts';
+import { clipByGlobalNorm, globalNormScale } from '../lib/distill/optim/clip.ts';
 import { getSchedule, learningRate, listSchedules } from '../lib/distill/optim/schedules/index.ts';
 import { Prng } from '../lib/distill/data/prng.ts';
 
@@ -40,6 +40,23 @@ describe('AdamW + global-norm clipping', () => {
       expect(tf.memory().numTensors).toBe(before);
     });
     optimizer.dispose();
+  });
+
+  it('a step with the clip scale equals a step on the clipped gradients, bit for bit', () => {
+    const make = () => new Map<string, tf.Variable>([['w', tf.variable(tf.tensor2d([[1, 2], [3, 4]]))], ['b', tf.variable(tf.tensor1d([0.5, -0.5]))]]);
+    const grads = new Map<string, tf.Tensor>([['w', tf.tensor2d([[0.5, -1], [2, 0.1]])], ['b', tf.tensor1d([3, -0.7])]]);
+    const options = { beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weightDecay: 0.01 };
+    const [a, b] = [make(), make()];
+    const clipped = clipByGlobalNorm(grads, 0.3);
+    const { norm, scale } = globalNormScale(grads, 0.3);
+    expect(clipped.clipped).toBe(true);
+    expect(norm).toBe(clipped.norm);
+    expect(scale).toBeLessThan(1);
+    new AdamW(a, options).step(clipped.grads, 0.1);
+    new AdamW(b, options).step(grads, 0.1, scale);
+    for (const name of ['w', 'b']) expect(Array.from(b.get(name)!.dataSync())).toEqual(Array.from(a.get(name)!.dataSync()));
+    expect(globalNormScale(grads, 100).scale).toBe(1);
+    tf.dispose([...clipped.grads.values(), ...grads.values(), ...a.values(), ...b.values()]);
   });
 
   it('exports and imports its state so a second optimizer continues identically', () => {

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
 import { initRuntime } from '../lib/runtime/index.ts';
+import { LOG_SUM_EXP_ROWS, SOFTMAX_SCALE_ROWS } from '../lib/runtime/kernels/shared/kernel-names.ts';
 
 type Input = { shape: number[]; values: Float32Array | Int32Array; dtype: 'float32' | 'int32' };
 type Result = { shape: number[]; values: number[] };
@@ -281,6 +282,31 @@ describe.runIf(nativeAvailable)('element-wise kernels', () => {
     const b = input([4, 1]);
     await expectNoLeak(() => [tf.add(tensor(a), tensor(b)), tf.exp(tensor(a)), tf.softmax(tensor(a))]);
   });
+
+  // Above 2^18 elements the kernels split their rows (or one long row) across threads. Compared by
+  // the largest relative error: an expect per element would take minutes at this size.
+  it('large operands, split across threads, match the stock kernels', async () => {
+    const a = input([260, 1024], -3, 3);
+    const row = input([1024], 0.5, 2);
+    const column = input([260, 1], 0.5, 2);
+    const flat = input([270000], -3, 3);
+    const fn = () => [
+      tf.mul(tensor(a), tensor(row)),
+      tf.sub(tensor(column), tensor(a)),
+      tf.add(tensor(flat), tensor(flat)),
+      tf.exp(tensor(a)),
+      tf.softmax(tensor(a)),
+      tf.sum(tensor(a), 1),
+    ];
+    const want = await run('cpu', fn);
+    const got = await run('native', fn);
+    got.forEach((g, i) => {
+      expect(g.shape).toEqual(want[i].shape);
+      let worst = 0;
+      g.values.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - want[i].values[j]) / (1 + Math.abs(want[i].values[j])))));
+      expect(worst).toBeLessThanOrEqual(1e-5);
+    });
+  });
 });
 
 describe.runIf(nativeAvailable)('reductions', () => {
@@ -381,5 +407,63 @@ describe.runIf(nativeAvailable)('UnsortedSegmentSum', () => {
 
   it('leaks nothing', async () => {
     await expectNoLeak(() => tf.unsortedSegmentSum(tensor(x), tf.tensor1d(ids, 'int32'), 6));
+  });
+});
+
+describe.runIf(nativeAvailable)('LM-head row kernels (LeafLogSumExpRows, LeafSoftmaxScaleRows)', () => {
+  const rowKernels = (x: tf.Tensor2D, dy: tf.Tensor1D) => {
+    const [lse, max, sum] = tf.engine().runKernel(LOG_SUM_EXP_ROWS, { x }) as tf.Tensor1D[];
+    return [lse, tf.engine().runKernel(SOFTMAX_SCALE_ROWS, { x, max, sum, dy }) as tf.Tensor2D, max, sum];
+  };
+  // The stock composition they replace: logSumExp and softmax · dy per row.
+  const stock = (x: tf.Tensor2D, dy: tf.Tensor1D) => {
+    const max = tf.max(x, 1);
+    return [tf.logSumExp(x, 1), tf.mul(tf.softmax(x), tf.reshape(dy, [-1, 1])), max, tf.sum(tf.exp(tf.sub(x, tf.reshape(max, [-1, 1]))), 1)];
+  };
+
+  for (const shape of [[3, 7], [130, 5000]] as [number, number][]) {
+    it(`match logSumExp and softmax · dy on the stock cpu kernels at [${shape}]`, async () => {
+      const x = input(shape, -20, 20);
+      const dy = input([shape[0]], -2, 2);
+      const want = await run('cpu', () => stock(tensor(x) as tf.Tensor2D, tensor(dy) as tf.Tensor1D));
+      const got = await run('native', () => rowKernels(tensor(x) as tf.Tensor2D, tensor(dy) as tf.Tensor1D));
+      expectClose(got, want, 1e-5);
+    });
+  }
+
+  it('stay finite for large logits and reject a width mismatch', async () => {
+    const [lse] = await run('native', () => rowKernels(tf.tensor2d([1000, 999, -1000, 0], [2, 2]), tf.tensor1d([1, 1])));
+    expect(lse.values[0]).toBeCloseTo(1000 + Math.log(1 + Math.exp(-1)), 3);
+    expect(lse.values[1]).toBeCloseTo(0, 5);
+    await tf.setBackend('native');
+    expect(() => tf.engine().runKernel(SOFTMAX_SCALE_ROWS, { x: tf.zeros([2, 3]), max: tf.zeros([2]), sum: tf.ones([2]), dy: tf.zeros([3]) })).toThrow(/one value per row/);
+  });
+
+  it('carry the response loss gradient exactly as the composed ops do', async () => {
+    const { createRandomModel } = await import('../lib/models/index.ts');
+    const { embeddingGradients } = await import('../lib/models/loss.ts');
+    const ids = [[1, 5, 9, 3, 7, 2]];
+    const mask = [[0, 0, 0, 1, 1, 1]];
+    const gradOn = async (backend: string) => {
+      await tf.setBackend(backend);
+      const model = createRandomModel({ modelType: 'qwen2', vocabSize: 300 }, 3);
+      const { grad, nll } = embeddingGradients(model, ids, mask);
+      const values = Array.from(grad.dataSync());
+      grad.dispose();
+      model.dispose();
+      return { values, nll };
+    };
+    const want = await gradOn('cpu');
+    const got = await gradOn('native');
+    // Same rounding: the demo's attributions must not move (the gradient norms are min-max normalised,
+    // which amplifies the last bits of nearly equal norms).
+    expect(got.nll[0]).toBeCloseTo(want.nll[0], 5);
+    got.values.forEach((v, i) => expect(Math.abs(v - want.values[i])).toBeLessThanOrEqual(1e-6 * (1 + Math.abs(want.values[i]))));
+  });
+
+  it('leaks nothing', async () => {
+    const x = input([4, 9]);
+    const dy = input([4]);
+    await expectNoLeak(() => rowKernels(tensor(x) as tf.Tensor2D, tensor(dy) as tf.Tensor1D));
   });
 });

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { userMessage } from '../corpus/prompt.ts';
 import { AdamW } from '../distill/optim/adamw.ts';
-import { clipByGlobalNorm } from '../distill/optim/clip.ts';
+import { globalNormScale } from '../distill/optim/clip.ts';
 import { getSchedule, learningRate } from '../distill/optim/schedules/index.ts';
 import { Prng } from '../distill/data/prng.ts';
 import { responseLossFromEmbeds, responseTargets } from '../models/index.ts';
@@ -97,15 +97,14 @@ export function trainLanguageModel(model: CausalLM, examples: readonly LmExample
         return tf.div(loss, batch.ids.length) as tf.Scalar;
       }, [...model.weights.values()]);
       const byName = new Map(Object.entries(grads).map(([variable, grad]) => [names.get(variable)!, grad]));
-      const clipped = clipByGlobalNorm(byName, options.maxGradNorm);
+      const clip = globalNormScale(byName, options.maxGradNorm);
       const lr = learningRate(schedule, scheduleParams, step);
-      optimizer.step(clipped.grads, lr);
-      if (clipped.clipped) tf.dispose([...clipped.grads.values()]);
+      optimizer.step(byName, lr, clip.scale);
       tf.dispose([...byName.values()]);
       const loss = (value.dataSync() as Float32Array)[0];
       value.dispose();
       if (!Number.isFinite(loss)) throw new Error(`trainLanguageModel: loss became ${loss} at step ${step + 1}; lower the learning rate`);
-      const record = { step: step + 1, loss, lr, gradNorm: clipped.norm, seconds: (performance.now() - started) / 1000 };
+      const record = { step: step + 1, loss, lr, gradNorm: clip.norm, seconds: (performance.now() - started) / 1000 };
       history.push(record);
       onStep?.(record);
     }

@@ -4,7 +4,7 @@ export { distillDefaults, TRAJECTORY_SETTINGS, type DistillOptions } from './opt
 export { getLoss, listLosses, registerLoss, logProbsAt, MASKED_LOGIT, type DistillLoss, type LossInputs, type TeacherTargets } from './losses/index.ts';
 export { getSchedule, listSchedules, learningRate, registerSchedule, type LrSchedule, type ScheduleParams } from './optim/schedules/index.ts';
 export { AdamW, type AdamWOptions } from './optim/adamw.ts';
-export { clipByGlobalNorm } from './optim/clip.ts';
+export { clipByGlobalNorm, globalNormScale } from './optim/clip.ts';
 export { distillationObjective, tokenCoefficients, type ObjectiveConfig } from './objective.ts';
 export { buildVocabMap, type VocabMap, type VocabMode } from './vocab.ts';
 export { estimateTrainingMemory, checkMemory, backendMemoryLimit, parameterCount, type MemoryEstimate } from './memory.ts';

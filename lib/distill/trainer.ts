@@ -21,7 +21,7 @@ import { getLoss } from './losses/index.ts';
 import { backendMemoryLimit, checkMemory, estimateTrainingMemory } from './memory.ts';
 import { MetricsLog, type TrainMetrics } from './metrics.ts';
 import { AdamW } from './optim/adamw.ts';
-import { clipByGlobalNorm } from './optim/clip.ts';
+import { globalNormScale } from './optim/clip.ts';
 import { getSchedule, learningRate } from './optim/schedules/index.ts';
 import { distillDefaults, TRAJECTORY_SETTINGS, type DistillOptions } from './options.ts';
 import { progressBar, silentProgress, type Progress } from '../util/progress.ts';
@@ -378,10 +378,9 @@ async function trainLoop(o: DistillOptions, ctx: StepContext, optimizer: AdamW, 
           const cause = state.step === 0 ? nonFiniteLogits(student, ctx.teacher, micro.flat().map((index) => byIndex.get(index)!)) : undefined;
           throw new Error(`loss became ${total} at step ${state.step + 1}: ${cause ?? 'lower --lr or check the data'}`);
         }
-        const clipped = clipByGlobalNorm(accumulated, o.maxGradNorm);
-        gradNorm = clipped.norm;
-        optimizer.step(clipped.grads, lr);
-        if (clipped.clipped) tf.dispose([...clipped.grads.values()]);
+        const clip = globalNormScale(accumulated, o.maxGradNorm);
+        gradNorm = clip.norm;
+        optimizer.step(accumulated, lr, clip.scale);
       } finally {
         tf.dispose([...accumulated.values()]);
       }

@@ -3,6 +3,7 @@
 // The batch loss is the SUM of per-sample means: each sample's gradient equals its unbatched one.
 import * as tf from '@tensorflow/tfjs-core';
 import type { CausalLM } from './types.ts';
+import { LOG_SUM_EXP_ROWS, SOFTMAX_SCALE_ROWS } from '../runtime/kernels/shared/kernel-names.ts';
 
 export interface ResponseTargets {
   /** Flat rows b·T + (i−1) that predict a supervised token i. */
@@ -82,9 +83,21 @@ function spreadRows(values: tf.Tensor1D, width: number): tf.Tensor2D {
 /**
  * log Σ_v exp(x[n, v]) per row, with its gradient softmax · dy written out: tfjs's own logSumExp
  * also differentiates through its max shift (an Equal and a broadcast over the whole [N, vocab]).
+ * Where the backend has the fused row kernels (native), each direction is one threaded kernel over
+ * the [N, vocab] logits, rounding exactly as these ops do, and no [N, vocab] temporary is kept
+ * for the backward pass.
  */
 const rowLogSumExp = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
   const [x, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
+  if (tf.getKernel(LOG_SUM_EXP_ROWS, tf.getBackend()) && tf.getKernel(SOFTMAX_SCALE_ROWS, tf.getBackend())) {
+    const [lse, max, sum] = tf.engine().runKernel(LOG_SUM_EXP_ROWS, { x }) as tf.Tensor1D[];
+    save([x, max, sum]);
+    return {
+      value: lse,
+      gradFunc: (dy: tf.Tensor, [saved, savedMax, savedSum]: tf.Tensor[]) =>
+        tf.engine().runKernel(SOFTMAX_SCALE_ROWS, { x: saved, max: savedMax, sum: savedSum, dy }) as tf.Tensor2D,
+    };
+  }
   const width = x.shape[1];
   const shift = tf.max(x, 1) as tf.Tensor1D;
   const exps = tf.exp(tf.sub(x, spreadRows(shift, width)));

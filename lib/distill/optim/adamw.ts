@@ -30,13 +30,17 @@ export class AdamW {
     for (const [name, param] of params) this.moments.set(name, { m: new Float32Array(param.size), v: new Float32Array(param.size) });
   }
 
-  /** One update with learning rate `lr`; `grads` holds every parameter's gradient by name. */
-  step(grads: ReadonlyMap<string, tf.Tensor>, lr: number): void {
+  /**
+   * One update with learning rate `lr`; `grads` holds every parameter's gradient by name, each
+   * multiplied by `gradScale` first (global-norm clipping, see globalNormScale).
+   */
+  step(grads: ReadonlyMap<string, tf.Tensor>, lr: number, gradScale = 1): void {
     const { beta1, beta2, epsilon, weightDecay } = this.options;
     this.steps += 1;
     const correction1 = 1 - beta1 ** this.steps;
     const correction2Sqrt = Math.sqrt(1 - beta2 ** this.steps);
     const stepSize = lr / correction1;
+    const scale = Math.fround(gradScale);
     for (const [name, param] of this.params) {
       const grad = grads.get(name);
       if (!grad) throw new Error(`AdamW: no gradient for parameter "${name}"`);
@@ -46,7 +50,8 @@ export class AdamW {
       const { m, v } = this.moments.get(name)!;
       const decay = weightDecay > 0 && param.rank >= 2 ? 1 - lr * weightDecay : 1;
       for (let i = 0; i < w.length; i++) {
-        const gi = g[i];
+        // Rounded as a float32 multiply, as a scaled gradient tensor would be.
+        const gi = scale === 1 ? g[i] : Math.fround(g[i] * scale);
         const mi = beta1 * m[i] + (1 - beta1) * gi;
         const vi = beta2 * v[i] + (1 - beta2) * gi * gi;
         m[i] = mi;

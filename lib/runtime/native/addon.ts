@@ -66,6 +66,10 @@ export interface NativeAddon {
   ): void;
   /** x as [batch, outer, dim, slice], indices as [batch, n]: out[b, o, i, :] = x[b, o, indices[b, i], :]. */
   gather(x: FourByteArray, batch: number, outer: number, dim: number, slice: number, indices: Int32Array, out: FourByteArray): void;
+  /** out[r] = log Σ_j exp(x[r, j]) over rows of `cols` elements; also the row max and Σ exp(x − max). */
+  logSumExpRows(x: Float32Array, out: Float32Array, max: Float32Array, sum: Float32Array, cols: number): void;
+  /** out[r, j] = softmax(x[r])[j] · dy[r], from the row max and sum of logSumExpRows. */
+  softmaxScaleRows(x: Float32Array, max: Float32Array, sum: Float32Array, dy: Float32Array, out: Float32Array, cols: number): void;
   info(): { config: string; corename: string; threads: number; processors: number };
   /** Keeps freed heap memory mapped for reuse (glibc); true when the allocator was tuned. */
   retainFreedMemory(): boolean;

@@ -5,6 +5,7 @@ import { nativeFusedMatMulKernels } from './_FusedMatMul.ts';
 import { nativeBinaryKernels } from './binary.ts';
 import { nativeConcatKernels } from './Concat.ts';
 import { nativeGatherV2Kernels } from './GatherV2.ts';
+import { nativeLogSumExpRowsKernels } from './LogSumExpRows.ts';
 import { nativePadV2Kernels } from './PadV2.ts';
 import { nativeReduceKernels } from './reduce.ts';
 import { nativeSliceKernels } from './Slice.ts';
@@ -29,5 +30,6 @@ export const NATIVE_KERNEL_FACTORIES: NativeKernelFactory[] = [
   nativePadV2Kernels,
   nativeConcatKernels,
   nativeGatherV2Kernels,
+  nativeLogSumExpRowsKernels,
   () => [cpuUnsortedSegmentSumConfig],
 ];

@@ -16,6 +16,8 @@ DECLARE_ENTRY(softmax);
 DECLARE_ENTRY(reduce);
 DECLARE_ENTRY(copy_strided);
 DECLARE_ENTRY(gather);
+DECLARE_ENTRY(logsumexp_rows);
+DECLARE_ENTRY(softmax_scale_rows);
 
 #define CHECK(call)                                                              \
   do {                                                                           \
@@ -79,6 +81,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"reduce", NULL, reduce, NULL, NULL, NULL, napi_default, NULL},
       {"copyStrided", NULL, copy_strided, NULL, NULL, NULL, napi_default, NULL},
       {"gather", NULL, gather, NULL, NULL, NULL, napi_default, NULL},
+      {"logSumExpRows", NULL, logsumexp_rows, NULL, NULL, NULL, napi_default, NULL},
+      {"softmaxScaleRows", NULL, softmax_scale_rows, NULL, NULL, NULL, napi_default, NULL},
       {"info", NULL, blas_info, NULL, NULL, NULL, napi_default, NULL},
       {"retainFreedMemory", NULL, retain_freed_memory, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},

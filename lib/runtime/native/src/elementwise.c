@@ -2,6 +2,7 @@
 // tfjs's cpu backend evaluates these in JavaScript with per-element index arithmetic whenever
 // shapes differ (50–300 ns per element), which dominates a transformer pass once matmul is fast.
 #include <math.h>
+#include "parallel.h"
 #include "strided.h"
 
 // Binary operation codes shared with lib/runtime/kernels/native/binary.ts.
@@ -23,6 +24,44 @@ enum { BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV, BIN_MAX, BIN_MIN, BIN_SQUARED_DIFFERE
 
 static inline float max_nan(float x, float y) { return (isnan(x) || isnan(y)) ? NAN : (x > y ? x : y); }
 static inline float min_nan(float x, float y) { return (isnan(x) || isnan(y)) ? NAN : (x < y ? x : y); }
+
+typedef struct {
+  int64_t op;
+  const float *a, *b;
+  float *out;
+  const int32_t *strides[2];
+  int rank;
+  const int32_t *dims;
+  int64_t rows, n, sa, sb;
+} BinaryJob;
+
+static void binary_row(int64_t op, const float *a, int64_t sa, const float *b, int64_t sb, float *o, int64_t n) {
+  switch (op) {
+    case BIN_ADD: BINARY_ROW(x + y); break;
+    case BIN_SUB: BINARY_ROW(x - y); break;
+    case BIN_MUL: BINARY_ROW(x * y); break;
+    case BIN_DIV: BINARY_ROW(x / y); break;
+    case BIN_MAX: BINARY_ROW(max_nan(x, y)); break;
+    case BIN_MIN: BINARY_ROW(min_nan(x, y)); break;
+    case BIN_SQUARED_DIFFERENCE: BINARY_ROW((x - y) * (x - y)); break;
+  }
+}
+
+static void binary_rows(void *arg, int64_t begin, int64_t end) {
+  const BinaryJob *job = arg;
+  const int64_t offsets[2] = {0, 0};
+  RowIter it;
+  row_iter_init(&it, job->rank, job->dims, 2, job->strides, offsets);
+  row_iter_seek(&it, begin);
+  for (int64_t r = begin; r < end; r++, row_iter_next(&it))
+    binary_row(job->op, job->a + it.offset[0], job->sa, job->b + it.offset[1], job->sb, job->out + r * job->n, job->n);
+}
+
+// Elements [begin, end) of the single row.
+static void binary_span(void *arg, int64_t begin, int64_t end) {
+  const BinaryJob *job = arg;
+  binary_row(job->op, job->a + begin * job->sa, job->sa, job->b + begin * job->sb, job->sb, job->out + begin, end - begin);
+}
 
 // binary(op, a, aStrides, b, bStrides, out, shape)
 // out (contiguous, size of shape) = a ∘ b, each operand read through its own strides (0 where it
@@ -50,30 +89,38 @@ DECLARE_ENTRY(binary) {
     return throw_type_error(env, "binary: the index space reaches outside a or b");
   if (ov.length == 0) return NULL;
 
-  const int32_t *strides[2] = {as.data, bs.data};
-  const int64_t offsets[2] = {0, 0};
-  RowIter it;
-  row_iter_init(&it, rank, dims, 2, strides, offsets);
-  const int64_t rows = row_count(rank, dims), n = inner_length(rank, dims);
-  const int64_t sa = inner_stride(rank, as.data), sb = inner_stride(rank, bs.data);
-  for (int64_t r = 0; r < rows; r++, row_iter_next(&it)) {
-    const float *a = (const float *)av.data + it.offset[0], *b = (const float *)bv.data + it.offset[1];
-    float *o = (float *)ov.data + r * n;
-    switch (op) {
-      case BIN_ADD: BINARY_ROW(x + y); break;
-      case BIN_SUB: BINARY_ROW(x - y); break;
-      case BIN_MUL: BINARY_ROW(x * y); break;
-      case BIN_DIV: BINARY_ROW(x / y); break;
-      case BIN_MAX: BINARY_ROW(max_nan(x, y)); break;
-      case BIN_MIN: BINARY_ROW(min_nan(x, y)); break;
-      case BIN_SQUARED_DIFFERENCE: BINARY_ROW((x - y) * (x - y)); break;
-    }
-  }
+  BinaryJob job = {op, av.data, bv.data, ov.data, {as.data, bs.data}, rank, dims, row_count(rank, dims), inner_length(rank, dims),
+                   inner_stride(rank, as.data), inner_stride(rank, bs.data)};
+  // One long row (a flat operand) splits along the row instead.
+  if (job.rows == 1) parallel_for(job.n, job.n, binary_span, &job);
+  else parallel_for(job.rows, job.rows * job.n, binary_rows, &job);
   return NULL;
 }
 
 // Unary operation codes shared with lib/runtime/kernels/native/unary.ts.
 enum { UN_EXP, UN_LOG, UN_SIGMOID, UN_SQRT, UN_RSQRT, UN_NEG, UN_SQUARE, UN_TANH, UN_COUNT };
+
+typedef struct {
+  int64_t op;
+  const float *x;
+  float *out;
+} UnaryJob;
+
+static void unary_part(void *arg, int64_t begin, int64_t end) {
+  const UnaryJob *job = arg;
+  const float *x = job->x;
+  float *o = job->out;
+  switch (job->op) {
+    case UN_EXP: for (int64_t i = begin; i < end; i++) o[i] = expf(x[i]); break;
+    case UN_LOG: for (int64_t i = begin; i < end; i++) o[i] = logf(x[i]); break;
+    case UN_SIGMOID: for (int64_t i = begin; i < end; i++) o[i] = 1.0f / (1.0f + expf(-x[i])); break;
+    case UN_SQRT: for (int64_t i = begin; i < end; i++) o[i] = sqrtf(x[i]); break;
+    case UN_RSQRT: for (int64_t i = begin; i < end; i++) o[i] = 1.0f / sqrtf(x[i]); break;
+    case UN_NEG: for (int64_t i = begin; i < end; i++) o[i] = -x[i]; break;
+    case UN_SQUARE: for (int64_t i = begin; i < end; i++) o[i] = x[i] * x[i]; break;
+    case UN_TANH: for (int64_t i = begin; i < end; i++) o[i] = tanhf(x[i]); break;
+  }
+}
 
 // unary(op, x, out): out[i] = f(x[i]); x and out may be the same array.
 DECLARE_ENTRY(unary) {
@@ -87,20 +134,34 @@ DECLARE_ENTRY(unary) {
     return NULL;
   if (op >= UN_COUNT) return throw_type_error(env, "unary: unknown operation code");
   if (xv.length != ov.length) return throw_type_error(env, "unary: x and out differ in length");
-  const float *x = xv.data;
-  float *o = ov.data;
-  const size_t n = xv.length;
-  switch (op) {
-    case UN_EXP: for (size_t i = 0; i < n; i++) o[i] = expf(x[i]); break;
-    case UN_LOG: for (size_t i = 0; i < n; i++) o[i] = logf(x[i]); break;
-    case UN_SIGMOID: for (size_t i = 0; i < n; i++) o[i] = 1.0f / (1.0f + expf(-x[i])); break;
-    case UN_SQRT: for (size_t i = 0; i < n; i++) o[i] = sqrtf(x[i]); break;
-    case UN_RSQRT: for (size_t i = 0; i < n; i++) o[i] = 1.0f / sqrtf(x[i]); break;
-    case UN_NEG: for (size_t i = 0; i < n; i++) o[i] = -x[i]; break;
-    case UN_SQUARE: for (size_t i = 0; i < n; i++) o[i] = x[i] * x[i]; break;
-    case UN_TANH: for (size_t i = 0; i < n; i++) o[i] = tanhf(x[i]); break;
-  }
+  UnaryJob job = {op, xv.data, ov.data};
+  parallel_for((int64_t)xv.length, (int64_t)xv.length, unary_part, &job);
   return NULL;
+}
+
+typedef struct {
+  int64_t op;
+  const float *x;
+  float *out;
+  int64_t cols;
+} RowJob;
+
+static void softmax_part(void *arg, int64_t begin, int64_t end) {
+  const RowJob *job = arg;
+  const int64_t cols = job->cols;
+  for (int64_t r = begin; r < end; r++) {
+    const float *x = job->x + r * cols;
+    float *o = job->out + r * cols;
+    float max = x[0];
+    for (int64_t j = 1; j < cols; j++) max = x[j] > max ? x[j] : max;
+    double sum = 0;
+    for (int64_t j = 0; j < cols; j++) {
+      o[j] = expf(x[j] - max);
+      sum += o[j];
+    }
+    const float total = (float)sum;
+    for (int64_t j = 0; j < cols; j++) o[j] /= total;
+  }
 }
 
 // softmax(x, out, cols): softmax over each contiguous row of `cols` elements, as tfjs defines it
@@ -116,25 +177,33 @@ DECLARE_ENTRY(softmax) {
     return NULL;
   if (cols == 0 || xv.length != ov.length || xv.length % (size_t)cols)
     return throw_type_error(env, "softmax: x and out must hold whole rows of cols elements");
-  const size_t rows = xv.length / (size_t)cols;
-  for (size_t r = 0; r < rows; r++) {
-    const float *x = (const float *)xv.data + r * cols;
-    float *o = (float *)ov.data + r * cols;
-    float max = x[0];
-    for (int64_t j = 1; j < cols; j++) max = x[j] > max ? x[j] : max;
-    double sum = 0;
-    for (int64_t j = 0; j < cols; j++) {
-      o[j] = expf(x[j] - max);
-      sum += o[j];
-    }
-    const float total = (float)sum;
-    for (int64_t j = 0; j < cols; j++) o[j] /= total;
-  }
+  RowJob job = {0, xv.data, ov.data, cols};
+  parallel_for((int64_t)(xv.length / (size_t)cols), (int64_t)xv.length, softmax_part, &job);
   return NULL;
 }
 
 // Reduction codes shared with lib/runtime/kernels/native/reduce.ts.
 enum { RED_SUM, RED_MEAN, RED_MAX, RED_MIN, RED_COUNT };
+
+static void reduce_part(void *arg, int64_t begin, int64_t end) {
+  const RowJob *job = arg;
+  const int64_t op = job->op, cols = job->cols;
+  for (int64_t r = begin; r < end; r++) {
+    const float *x = job->x + r * cols;
+    if (op == RED_SUM || op == RED_MEAN) {
+      double sum = 0;
+      for (int64_t j = 0; j < cols; j++) sum += x[j];
+      job->out[r] = (float)(op == RED_MEAN ? sum / (double)cols : sum);
+    } else {
+      float best = x[0];
+      for (int64_t j = 1; j < cols && !isnan(best); j++) {
+        const float v = x[j];
+        if (isnan(v) || (op == RED_MAX ? v > best : v < best)) best = v;
+      }
+      job->out[r] = best;
+    }
+  }
+}
 
 // reduce(op, x, out, cols): out[r] = reduction of the contiguous row r of `cols` elements (cols > 0).
 // Sums accumulate in double, like tfjs's JavaScript loops; max/min propagate NaN as Math.max does.
@@ -150,21 +219,7 @@ DECLARE_ENTRY(reduce) {
     return NULL;
   if (op >= RED_COUNT) return throw_type_error(env, "reduce: unknown operation code");
   if (cols == 0 || xv.length != ov.length * (size_t)cols) return throw_type_error(env, "reduce: x must hold out.length rows of cols elements");
-  const float *x = xv.data;
-  float *o = ov.data;
-  for (size_t r = 0; r < ov.length; r++, x += cols) {
-    if (op == RED_SUM || op == RED_MEAN) {
-      double sum = 0;
-      for (int64_t j = 0; j < cols; j++) sum += x[j];
-      o[r] = (float)(op == RED_MEAN ? sum / (double)cols : sum);
-    } else {
-      float best = x[0];
-      for (int64_t j = 1; j < cols && !isnan(best); j++) {
-        const float v = x[j];
-        if (isnan(v) || (op == RED_MAX ? v > best : v < best)) best = v;
-      }
-      o[r] = best;
-    }
-  }
+  RowJob job = {op, xv.data, ov.data, cols};
+  parallel_for((int64_t)ov.length, (int64_t)xv.length, reduce_part, &job);
   return NULL;
 }

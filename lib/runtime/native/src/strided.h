@@ -35,6 +35,16 @@ static inline void row_iter_next(RowIter *it) {
   }
 }
 
+// Moves a freshly initialised iterator to `row` (row-major over the outer dimensions), so that
+// threads can each walk their own range of rows.
+static inline void row_iter_seek(RowIter *it, int64_t row) {
+  for (int d = it->outer_rank - 1; d >= 0; d--) {
+    it->index[d] = (int32_t)(row % it->shape[d]);
+    row /= it->shape[d];
+    for (int k = 0; k < it->operands; k++) it->offset[k] += (int64_t)it->index[d] * it->strides[k][d];
+  }
+}
+
 // Rows in the space and the length/strides of the innermost dimension (a rank-0 space is one row of one).
 static inline int64_t row_count(int rank, const int32_t *shape) {
   return rank > 0 ? shape_size(shape, rank - 1) : 1;
