@@ -312,7 +312,7 @@ async function leafDistill(spec: Spec): Promise<Omit<SideResult, 'peak_rss_bytes
   const teacher = new LiveTeacher(teacherModel, { mode: 'identity', shared: vocab, sameToken: (a: number, b: number) => a === b });
   const ctx: StepContext = {
     student, teacher,
-    settings: { loss: getLoss('forward-kl'), temperature: 1, beta: 0.5, ceWeight: 0, attentionWeight: 0, attentionLayers: 1 },
+    settings: { loss: getLoss('forward-kl'), temperature: 1, beta: 0.5, ceWeight: 0, attentionWeight: 0, focusWeight: 0, attentionLayers: 1 },
   };
   const rows: EncodedRow[] = spec.samples.map((s, index) => {
     const side = { ids: s.ids, targets: s.targets, instructionTokens: [] };
