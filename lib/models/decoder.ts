@@ -9,6 +9,7 @@ import { planAttention, type AttentionPlan } from './attention-plan.ts';
 import { ropeTables, rotateHalfMatrix } from './rope.ts';
 import { DecoderCache } from './kv-cache.ts';
 import { rmsNorm, siluGate } from './fused-ops.ts';
+import { halfMatMul, halfRows, type HalfDtype, type HalfMatrix } from './half.ts';
 
 // Training and saliency need gradients, which tfjs-core's Node entry does not register; initRuntime
 // does it too, this makes the models usable without it.
@@ -44,19 +45,42 @@ interface StepContext {
 }
 
 export class DecoderModel implements CausalLM {
-  readonly lmHeadWeight: tf.Variable;
-
   constructor(
     readonly config: DecoderConfig,
     readonly source: string,
     readonly weights: ReadonlyMap<string, tf.Variable>,
     readonly layout: DecoderLayout,
-  ) {
-    this.lmHeadWeight = this.w(layout.lmHead);
+    /** Frozen matrices kept in their stored 16-bit dtype; every other weight is a float32 variable. */
+    readonly halfWeights: ReadonlyMap<string, HalfMatrix> = new Map(),
+  ) {}
+
+  get lmHeadWeight(): tf.Variable {
+    if (this.halfWeights.has(this.layout.lmHead)) throw new Error(`${this.source}: the LM head is held in ${this.heldDtype}; use headLogits/headRows`);
+    return this.w(this.layout.lmHead);
+  }
+
+  get heldDtype(): HalfDtype | 'F32' {
+    return this.halfWeights.values().next().value?.dtype ?? 'F32';
+  }
+
+  headLogits(hidden: tf.Tensor2D): tf.Tensor2D {
+    const half = this.halfWeights.get(this.layout.lmHead);
+    return half ? halfMatMul(hidden, half, true) : tf.matMul(hidden, this.w(this.layout.lmHead), false, true);
+  }
+
+  headRows(ids: tf.Tensor1D): tf.Tensor2D {
+    const half = this.halfWeights.get(this.layout.lmHead);
+    return half ? halfRows(half, ids.dataSync() as Int32Array) : (tf.gather(this.w(this.layout.lmHead), ids) as tf.Tensor2D);
   }
 
   embed(inputIds: tf.Tensor2D): tf.Tensor3D {
-    return tf.tidy(() => tf.gather(this.w(this.layout.embedTokens), tf.cast(inputIds, 'int32')) as tf.Tensor3D);
+    const half = this.halfWeights.get(this.layout.embedTokens);
+    return tf.tidy(() => {
+      const ids = tf.cast(inputIds, 'int32');
+      if (!half) return tf.gather(this.w(this.layout.embedTokens), ids) as tf.Tensor3D;
+      const [B, T] = inputIds.shape;
+      return tf.reshape(halfRows(half, ids.dataSync() as Int32Array), [B, T, this.config.hiddenSize]) as tf.Tensor3D;
+    });
   }
 
   forward(inputIds: tf.Tensor2D, options: ForwardOptions = {}): ForwardResult {
@@ -72,7 +96,7 @@ export class DecoderModel implements CausalLM {
     return tf.tidy(() => {
       const { hidden, attentions } = this.forwardHidden(inputsEmbeds, options);
       const [B, T, D] = hidden.shape;
-      const logits = tf.matMul(tf.reshape(hidden, [B * T, D]), this.lmHeadWeight, false, true);
+      const logits = this.headLogits(tf.reshape(hidden, [B * T, D]));
       return { logits: tf.reshape(logits, [B, T, this.config.vocabSize]) as tf.Tensor3D, attentions };
     });
   }
@@ -122,6 +146,7 @@ export class DecoderModel implements CausalLM {
 
   dispose(): void {
     for (const variable of this.weights.values()) variable.dispose();
+    for (const matrix of this.halfWeights.values()) matrix.dispose();
   }
 
   private w(name: string): tf.Variable {
@@ -198,7 +223,9 @@ export class DecoderModel implements CausalLM {
   }
 
   private linear(x: tf.Tensor2D, spec: LinearSpec): tf.Tensor2D {
-    const y = tf.matMul(x, this.w(spec.weight), false, spec.storage === 'out-in') as tf.Tensor2D;
+    const half = this.halfWeights.get(spec.weight);
+    const transpose = spec.storage === 'out-in';
+    const y = half ? halfMatMul(x, half, transpose) : (tf.matMul(x, this.w(spec.weight), false, transpose) as tf.Tensor2D);
     return spec.bias ? (tf.add(y, this.w(spec.bias)) as tf.Tensor2D) : y;
   }
 

@@ -16,6 +16,10 @@ DECLARE_ENTRY(softmax);
 DECLARE_ENTRY(reduce);
 DECLARE_ENTRY(copy_strided);
 DECLARE_ENTRY(gather);
+DECLARE_ENTRY(map_ranges);
+DECLARE_ENTRY(drop_pages);
+DECLARE_ENTRY(half_gemm);
+DECLARE_ENTRY(widen_rows);
 
 #define CHECK(call)                                                              \
   do {                                                                           \
@@ -79,6 +83,10 @@ static napi_value init(napi_env env, napi_value exports) {
       {"reduce", NULL, reduce, NULL, NULL, NULL, napi_default, NULL},
       {"copyStrided", NULL, copy_strided, NULL, NULL, NULL, napi_default, NULL},
       {"gather", NULL, gather, NULL, NULL, NULL, napi_default, NULL},
+      {"mapRanges", NULL, map_ranges, NULL, NULL, NULL, napi_default, NULL},
+      {"dropPages", NULL, drop_pages, NULL, NULL, NULL, napi_default, NULL},
+      {"halfGemm", NULL, half_gemm, NULL, NULL, NULL, napi_default, NULL},
+      {"widenRows", NULL, widen_rows, NULL, NULL, NULL, napi_default, NULL},
       {"info", NULL, blas_info, NULL, NULL, NULL, napi_default, NULL},
       {"retainFreedMemory", NULL, retain_freed_memory, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
