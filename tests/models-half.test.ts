@@ -62,8 +62,8 @@ describe('half GEMM (native)', () => {
     for (const transpose of [true, false]) {
       const x = tf.tensor2d(randomArray(5 * (transpose ? cols : rows), 2), [5, transpose ? cols : rows]);
       const r = tf.tensor2d(randomArray(5 * (transpose ? rows : cols), 3), [5, transpose ? rows : cols]);
-      const heldGrad = tf.grad((input: tf.Tensor2D) => tf.sum(tf.mul(halfMatMul(input, half, transpose), r)))(x);
-      const floatGrad = tf.grad((input: tf.Tensor2D) => tf.sum(tf.mul(tf.matMul(input, w, false, transpose), r)))(x);
+      const heldGrad = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(halfMatMul(input as tf.Tensor2D, half, transpose), r)))(x);
+      const floatGrad = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.matMul(input, w, false, transpose), r)))(x);
       expect(maxRelative(halfMatMul(x, half, transpose).dataSync(), tf.matMul(x, w, false, transpose).dataSync())).toBeLessThan(1e-4);
       expect(maxRelative(heldGrad.dataSync(), floatGrad.dataSync())).toBeLessThan(1e-4);
       tf.dispose([x, r, heldGrad, floatGrad]);
@@ -103,6 +103,25 @@ describe.each(['BF16', 'F16'] as const)('%s checkpoint held as stored', (dtype) 
     } finally {
       held.dispose();
       widened.dispose();
+    }
+  });
+
+  test('recomputing layers in the backward pass gives the same attributions and leaks no tensors', () => {
+    if (!native) return;
+    const model = loadDecoder(dir);
+    try {
+      const ids = [[3, 17, 42, 9, 250, 11], [8, 8, 120, 4, 2, 299]];
+      const targetMask = [[0, 0, 0, 1, 1, 1], [0, 0, 1, 1, 1, 0]];
+      const attentionMask = [[1, 1, 1, 1, 1, 1], [0, 1, 1, 1, 1, 1]];
+      const kept = embeddingGradNorms(model, ids, targetMask, attentionMask);
+      model.recomputeLayers = true;
+      const before = tf.memory().numTensors;
+      const recomputed = embeddingGradNorms(model, ids, targetMask, attentionMask);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(maxRelative(recomputed.norms.flat(), kept.norms.flat())).toBeLessThan(1e-5);
+      expect(recomputed.nll).toEqual(kept.nll);
+    } finally {
+      model.dispose();
     }
   });
 

@@ -11,6 +11,7 @@ import { randomModelFromConfig, type RandomModelOptions } from './random.ts';
 import { variableFrom } from './variables.ts';
 import { HalfMatrix, type HalfDtype } from './half.ts';
 import { loadAddon } from '../runtime/native/addon.ts';
+import type { HeldWeights } from '../runtime/memory.ts';
 import type { WriteDtype } from './safetensors.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 
@@ -55,12 +56,39 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
   return loadDecoder(dir, options);
 }
 
+function holdsStored(dir: string, options: LoadOptions): boolean {
+  const holdStored = !(options.trainable ?? false) && (options.hold ?? (canHoldStored() ? 'stored' : 'float32')) === 'stored';
+  if (holdStored && !canHoldStored()) throw new Error(`${dir}: weights can be held in their stored dtype only on the native backend (this is ${tf.getBackend()})`);
+  return holdStored;
+}
+
+const isHalf = (dtype: string) => dtype === 'BF16' || dtype === 'F16';
+
+/** What loading `dir` with `options` will hold, from the file headers alone (for pre-flight estimates). */
+export function heldWeights(dir: string, options: LoadOptions = {}): HeldWeights {
+  const { config } = readConfig(dir);
+  const holdStored = holdsStored(dir, options);
+  const checkpoint = CheckpointReader.open(dir);
+  try {
+    let bytes = 0;
+    const dtypes = new Set<string>();
+    for (const name of checkpoint.names()) {
+      const { shape, dtype } = checkpoint.info(name);
+      const half = holdStored && shape.length === 2 && isHalf(dtype);
+      if (half) dtypes.add(dtype);
+      bytes += shape.reduce((a, b) => a * b, 1) * (half ? 2 : 4);
+    }
+    return { config, dtype: dtypes.size === 1 ? [...dtypes][0] : 'F32', bytes };
+  } finally {
+    checkpoint.close();
+  }
+}
+
 export function loadDecoder(dir: string, options: LoadOptions = {}): DecoderModel {
   const { config, architecture } = readConfig(dir);
   const layout = architecture.layout(config);
   const trainable = options.trainable ?? false;
-  const holdStored = !trainable && (options.hold ?? (canHoldStored() ? 'stored' : 'float32')) === 'stored';
-  if (holdStored && !canHoldStored()) throw new Error(`${dir}: weights can be held in their stored dtype only on the native backend (this is ${tf.getBackend()})`);
+  const holdStored = holdsStored(dir, options);
   const checkpoint = CheckpointReader.open(dir);
   const weights = new Map<string, tf.Variable>();
   const halfWeights = new Map<string, HalfMatrix>();
@@ -79,7 +107,7 @@ export function loadDecoder(dir: string, options: LoadOptions = {}): DecoderMode
     });
     // Matrices (linear weights, embeddings, head) are what makes a model big; norms and biases are
     // converted to float32 variables whatever they are stored as.
-    const half = found.filter(({ spec, dtype }) => holdStored && spec.shape.length === 2 && (dtype === 'BF16' || dtype === 'F16'));
+    const half = found.filter(({ spec, dtype }) => holdStored && spec.shape.length === 2 && isHalf(dtype));
     for (const [name, matrix] of mapHalf(checkpoint, half)) halfWeights.set(name, matrix);
     for (const { spec, name } of found) {
       if (!halfWeights.has(spec.name)) weights.set(spec.name, variableFrom(checkpoint.readFloat32(name), spec.shape, trainable));

@@ -72,6 +72,8 @@ export interface CausalLM {
   headLogits(hidden: tf.Tensor2D): tf.Tensor2D;
   /** The LM head's rows for token ids [N] as float32 [N, D]. */
   headRows(ids: tf.Tensor1D): tf.Tensor2D;
+  /** Recompute each layer's forward in the backward pass instead of keeping its activations (frozen models only). */
+  recomputeLayers: boolean;
   /** The dtype the large matrices are held in: F32 (float32 variables), or BF16/F16 as stored. */
   readonly heldDtype: 'F32' | 'BF16' | 'F16';
   createCache(): KVCache;
