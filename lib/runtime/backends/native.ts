@@ -3,6 +3,7 @@ import { MathBackendCPU, version_cpu } from '@tensorflow/tfjs-backend-cpu';
 import { describeBlas, loadAddon, type NativeAddon } from '../native/addon.ts';
 import { NATIVE_KERNEL_FACTORIES } from '../kernels/native/index.ts';
 import { registerBackendProvider } from './registry.ts';
+import { profiledAddon, profiledKernel } from '../profile.ts';
 
 export const NATIVE_BACKEND = 'native';
 
@@ -17,11 +18,12 @@ let registered = false;
 function registerNativeBackend(addon: NativeAddon): void {
   if (registered) return;
   const stock = (name: string) => tf.getKernel(name, 'cpu').kernelFunc;
-  const overrides = NATIVE_KERNEL_FACTORIES.flatMap((factory) => factory(addon, stock));
+  const overrides = NATIVE_KERNEL_FACTORIES.flatMap((factory) => factory(profiledAddon(addon), stock));
   const overridden = new Set(overrides.map((config) => config.kernelName));
-  for (const config of tf.getKernelsForBackend('cpu'))
-    if (!overridden.has(config.kernelName)) tf.registerKernel({ ...config, backendName: NATIVE_BACKEND });
-  for (const config of overrides) tf.registerKernel({ ...config, backendName: NATIVE_BACKEND });
+  const register = (config: Omit<tf.KernelConfig, 'backendName'>) =>
+    tf.registerKernel({ ...config, kernelFunc: profiledKernel(config.kernelName, config.kernelFunc), backendName: NATIVE_BACKEND });
+  for (const config of tf.getKernelsForBackend('cpu')) if (!overridden.has(config.kernelName)) register(config);
+  for (const config of overrides) register(config);
   tf.registerBackend(NATIVE_BACKEND, () => new MathBackendCPU());
   // Every kernel output is a fresh typed array: without this, each one pays first-touch page faults.
   addon.retainFreedMemory();
