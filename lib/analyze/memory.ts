@@ -47,7 +47,7 @@ export async function checkAnalyzeMemory(options: AnalyzeOptions, samples: Sampl
     recompute = true;
     estimate = estimateAnalyzeMemory({ ...shape, recompute });
   }
-  printEstimate(estimate, limit);
+  if (options.progress) printEstimate(estimate, limit);
   checkMemory(estimate, limit);
   return { estimate, recompute };
 }

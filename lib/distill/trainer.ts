@@ -176,7 +176,7 @@ export async function distill(input: DistillInput, hooks: DistillHooks = {}): Pr
     student: studentConfig, teacher: teacherHeld, teacherFirst: o.cacheTeacher > 0, batchSize: o.batchSize, maxLength: longest,
   });
   const limit = memoryLimit(runtime.backend, o.memoryLimitGb);
-  printEstimate(estimate, limit);
+  if (o.progress) printEstimate(estimate, limit);
   checkMemory(estimate, limit);
 
   let teacherSignal: TeacherSignal | undefined;
