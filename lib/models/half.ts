@@ -19,10 +19,6 @@ export class HalfMatrix {
     if (data.length !== shape[0] * shape[1]) throw new Error(`HalfMatrix: ${data.length} values for shape [${shape}]`);
   }
 
-  get bytes(): number {
-    return this.data.byteLength;
-  }
-
   /** Hands the resident pages back to the kernel now, instead of whenever the buffer is collected. */
   dispose(): void {
     if (this.mapped) loadAddon().dropPages(this.data);
