@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initRuntime } from '../lib/runtime/index.ts';
-import { embeddingGradNorms, loadDecoder, writeRandomCheckpoint } from '../lib/models/index.ts';
+import { createRandomModel, embeddingGradNorms, loadDecoder, writeRandomCheckpoint } from '../lib/models/index.ts';
 import { HalfMatrix, halfMatMul } from '../lib/models/half.ts';
 import { f32ToBf16, f32ToF16, bf16ToF32, f16ToF32 } from '../lib/models/float16.ts';
 import { seededNormal } from '../lib/models/random.ts';
@@ -136,6 +136,13 @@ describe.each(['BF16', 'F16'] as const)('%s checkpoint held as stored', (dtype) 
 });
 
 describe('refusals', () => {
+  test('recomputing layers is refused for a trainable model (it would drop weight gradients)', () => {
+    const model = createRandomModel({ modelType: 'qwen2' }, 1, { trainable: true });
+    model.recomputeLayers = true;
+    expect(() => embeddingGradNorms(model, [[1, 2, 3]], [[0, 1, 1]])).toThrow(/recomputeLayers needs a frozen model/);
+    model.dispose();
+  });
+
   test('an unsupported stored dtype is named with its tensor', () => {
     const dir = join(root, 'int');
     writeRandomCheckpoint(dir, QWEN, 1, { dtype: 'F32' });

@@ -130,6 +130,9 @@ export class DecoderModel implements CausalLM {
       const newKeys: tf.Tensor4D[] = [];
       const newValues: tf.Tensor4D[] = [];
       const recompute = this.recomputeLayers && !cache && !ctx.outputAttentions;
+      if (recompute && [...this.weights.values()].some((v) => v.trainable)) {
+        throw new Error(`${this.source}: recomputeLayers needs a frozen model (recomputed layers give no weight gradients)`);
+      }
       this.layout.layers.forEach((layer, i) => {
         // One tidy per layer bounds inference memory to one layer's temporaries; under a gradient
         // tape the engine keeps what backprop needs regardless.
