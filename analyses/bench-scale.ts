@@ -41,16 +41,17 @@ import { loadAddon } from '../lib/runtime/native/addon.ts';
 import { initRuntime } from '../lib/runtime/index.ts';
 import { loadTokenizer, renderChat, tokenizeChat } from '../lib/text/index.ts';
 import { writeFileAtomic } from '../lib/util/atomic.ts';
+import { writeScaleCheckpoint } from './write-scale-checkpoint.ts';
 
 /** Published Hugging Face configs (Qwen/Qwen2.5-*), sliding windows off as shipped. */
 const QWEN = {
   model_type: 'qwen2', architectures: ['Qwen2ForCausalLM'], hidden_act: 'silu', max_position_embeddings: 32768, rms_norm_eps: 1e-6,
   rope_theta: 1000000, use_sliding_window: false, bos_token_id: 151643, eos_token_id: 151643, attention_dropout: 0,
 };
-const MODELS: Record<string, { config: Record<string, unknown>; shards: number }> = {
+const MODELS: Record<string, { config: Record<string, unknown>; shards: number; student?: string }> = {
   'qwen2.5-0.5b': { config: { ...QWEN, hidden_size: 896, intermediate_size: 4864, num_hidden_layers: 24, num_attention_heads: 14, num_key_value_heads: 2, vocab_size: 151936, tie_word_embeddings: true }, shards: 1 },
   'qwen2.5-1.5b': { config: { ...QWEN, hidden_size: 1536, intermediate_size: 8960, num_hidden_layers: 28, num_attention_heads: 12, num_key_value_heads: 2, vocab_size: 151936, tie_word_embeddings: true }, shards: 1 },
-  'qwen2.5-7b': { config: { ...QWEN, hidden_size: 3584, intermediate_size: 18944, num_hidden_layers: 28, num_attention_heads: 28, num_key_value_heads: 4, vocab_size: 152064, tie_word_embeddings: false }, shards: 4 },
+  'qwen2.5-7b': { config: { ...QWEN, hidden_size: 3584, intermediate_size: 18944, num_hidden_layers: 28, num_attention_heads: 28, num_key_value_heads: 4, vocab_size: 152064, tie_word_embeddings: false }, shards: 4, student: 'qwen2.5-0.5b' },
 };
 const DTYPES = { f32: 'F32', bf16: 'BF16' } as const;
 const WORDS = ('the a of to and in is was that for it with as on by at from this which be are an or had not but all were when we there can one more if no out so what up into time only new some could them see other than then now look also two how first well because any these most give day after over where water long find take made many down call number people way work part year should back field world place think never help still both every where such three under while move come between same right large often home mind might story again left always answer sure').split(' ');
@@ -66,6 +67,7 @@ const { values: args } = parseArgs({
     dtype: { type: 'string', default: 'bf16' },
     cache: { type: 'string', default: process.env.LEAF_BENCH_MODELS ?? '/work/scratch/bench-models' },
     'skip-torch': { type: 'boolean', default: false },
+    student: { type: 'string' },
     worker: { type: 'string' },
   },
 });
@@ -114,7 +116,11 @@ const positive = (name: 'samples' | 'length' | 'steps' | 'rounds') => {
 const [N, LENGTH, STEPS, ROUNDS] = [positive('samples'), positive('length'), positive('steps'), positive('rounds')];
 
 const teacherDir = ensureCheckpoint(args.model!, 1);
-const studentDir = ensureCheckpoint(args.model!, 2);
+// A 7B teacher is paired with a 0.5B student, as LeaF pairs a large teacher with a small student.
+const studentModel = args.student ?? model.student ?? args.model!;
+const studentDir = ensureCheckpoint(studentModel, 2);
+// PyTorch widens weights to float32 on load: a 7B model would need 30 GB.
+const skipTorch = args['skip-torch'] || model.shards > 1;
 const work = mkdtempSync(join(tmpdir(), 'leaf-bench-scale-'));
 try {
   const runtime = await initRuntime({ backend: 'native' });
@@ -125,16 +131,21 @@ try {
   writeFileSync(specPath, JSON.stringify(spec));
   const config = model.config as Record<string, number>;
   const tokens = samples.map((s) => s.ids.length);
-  const flops = samples.map((s) => workFlops(config, s.ids.length, s.targets.length, args.stage as Spec['stage']));
-  console.log(`${args.model} ${args.stage}: ${args.stage === 'analyze' ? `${N} samples` : `${STEPS} steps of B=1 over ${N} samples`}, T = ${tokens.join('/')} tokens, checkpoints ${dtype} in ${dirname(teacherDir)}`);
+  const studentConfig = MODELS[studentModel].config as Record<string, number>;
+  // workFlops counts both models of a stage at the teacher's shape; a smaller student counts at its own.
+  const flops = samples.map((s) => {
+    const work = (c: Record<string, number>) => workFlops(c, s.ids.length, s.targets.length, args.stage as Spec['stage']);
+    return args.stage === 'analyze' ? (work(config) + work(studentConfig)) / 2 : work(config);
+  });
+  console.log(`${args.model} ${args.stage}${studentModel !== args.model ? ` (student ${studentModel})` : ''}: ${args.stage === 'analyze' ? `${N} samples` : `${STEPS} steps of B=1 over ${N} samples`}, T = ${tokens.join('/')} tokens, checkpoints ${dtype} in ${dirname(teacherDir)}`);
   console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; measured sgemm roofline ${sgemm.toFixed(0)} GFLOP/s (2048³, ${runtime.threads} threads, best of 3)`);
-  console.log(`fairness: same token ids (leaf's chat rendering with the Qwen tokenizer), same checkpoints widened to float32 on both sides, ${runtime.threads} threads each, q/k/v biases on both, LM head on the rows that predict response tokens only, one untimed warm-up ${args.stage === 'analyze' ? 'sample' : 'step'} per process, ${ROUNDS} alternating rounds (leaf, PyTorch, ...), each side in its own process`);
+  console.log(`fairness: same token ids (leaf's chat rendering with the Qwen tokenizer), same checkpoints (leaf holds BF16 matrices as stored and widens them panel by panel in its GEMM; PyTorch widens them to float32 on load), ${runtime.threads} threads each, q/k/v biases on both, LM head on the rows that predict response tokens only, one untimed warm-up ${args.stage === 'analyze' ? 'sample' : 'step'} per process, ${ROUNDS} alternating rounds (leaf, PyTorch, ...), each side in its own process`);
 
   const leaf: SideResult[] = [];
   const torch: SideResult[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     leaf.push(runSide('leaf', process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--worker', specPath]));
-    if (!args['skip-torch']) torch.push(runSide('PyTorch', '/usr/bin/python3', [fileURLToPath(new URL('./bench-scale-torch.py', import.meta.url)), specPath]));
+    if (!skipTorch) torch.push(runSide('PyTorch', '/usr/bin/python3', [fileURLToPath(new URL('./bench-scale-torch.py', import.meta.url)), specPath]));
   }
   const unit = args.stage === 'analyze' ? 'sample' : 'step';
   const report = (label: string, results: SideResult[]) => {
@@ -221,6 +232,13 @@ function ensureCheckpoint(name: string, seed: number): string {
   if (existsSync(done)) return dir;
   mkdirSync(dir, { recursive: true });
   const { config: hf, shards } = MODELS[name];
+  if (shards > 1 && dtype === 'BF16') {
+    // 7B: a fresh normal per weight would take many minutes of JS; the pooled writer takes ~1.5.
+    process.stderr.write(`writing ${dir} (BF16, pooled random weights, once)…\n`);
+    writeScaleCheckpoint(hf, dir, shards, seed);
+    writeFileSync(done, '');
+    return dir;
+  }
   const architecture = getArchitecture(hf.model_type);
   const config = architecture.fromHfConfig(hf, name);
   const specs = layoutTensors(architecture.layout(config), config);

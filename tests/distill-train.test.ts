@@ -130,7 +130,7 @@ describe('options that add terms or metrics', () => {
   });
 
   it('the memory estimate counts the parameters a model really has', async () => {
-    const { parameterCount } = await import('../lib/distill/memory.ts');
+    const { parameterCount } = await import('../lib/runtime/memory.ts');
     const model = await loadModel(pair.teacher);
     const actual = [...model.weights.values()].reduce((sum, w) => sum + w.size, 0);
     expect(parameterCount(model.config)).toBe(actual);

@@ -3,7 +3,7 @@ export { analyzeOptionSpecs, analyzeDefaults, type AnalyzeOptions } from './opti
 export { runAnalyze, ATTRIBUTIONS_FILE, MANIFEST_FILE, BUCKET_WINDOW, type AnalyzeResult, type AnalyzeContext } from './run.ts';
 export { mergeAnalyzeShards, type MergeOptions } from './merge.ts';
 export { scoreSamples, scoreBatch, planBatches, prepareSample, type ScoringSettings, type Outcome, type ReadySample } from './score.ts';
-export { modelSide, loadSide } from './sides.ts';
+export { modelSide, loadSide, loadSides } from './sides.ts';
 export { selectTeacherCorrectStudentWrong, type Selection, type SelectionSettings } from './select.ts';
 export type { ModelSide, LengthPolicy } from './prepare.ts';
 export { SkipSample, SampleFailed } from './errors.ts';

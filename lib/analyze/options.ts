@@ -38,6 +38,8 @@ export interface AnalyzeOptions {
   shard?: string;
   limit?: number;
   backend?: BackendChoice;
+  /** Override of the memory the pre-flight allows, in GiB. */
+  memoryLimitGb?: number;
   progress: boolean;
 }
 
@@ -104,5 +106,6 @@ export const analyzeOptionSpecs: OptionSpecs<AnalyzeOptions> = {
   shard: { flags: '--shard <i/n>', description: 'process every n-th sample starting at i (combine shards with leaf merge)', parse: (raw) => (parseShard(raw), raw) },
   limit: { flags: '--limit <n>', description: 'analyse only the first n samples of the corpus', parse: parseNumber('--limit', { min: 1, integer: true }) },
   backend: { flags: '--backend <name>', description: 'tensor backend', env: 'LEAF_BACKEND', choices: ['auto', ...backendNames()] },
+  memoryLimitGb: { flags: '--memory-limit <GiB>', description: 'memory the pre-flight check allows (default: available memory; the wasm heap on wasm)', parse: parseNumber('--memory-limit', { min: 0 }) },
   progress: { flags: '--no-progress', description: 'no progress bar / progress lines on stderr', default: analyzeDefaults.progress },
 };

@@ -30,7 +30,8 @@ import type { AnalyzeOptions } from './options.ts';
 import type { ModelSide } from './prepare.ts';
 import { planBatches, prepareSample, scoreBatch, tokenCount, type ReadySample, type ScoringSettings } from './score.ts';
 import { selectTeacherCorrectStudentWrong } from './select.ts';
-import { loadSide } from './sides.ts';
+import { loadSides } from './sides.ts';
+import { checkAnalyzeMemory } from './memory.ts';
 
 export const ATTRIBUTIONS_FILE = 'attributions.arrow';
 export const MANIFEST_FILE = 'manifest.json';
@@ -56,7 +57,7 @@ export interface AnalyzeContext {
 
 /** Options that decide the rows written; resuming requires them unchanged (with the data and models). */
 function outputOptions(options: AnalyzeOptions): Record<string, unknown> {
-  const { out: _out, resume: _resume, shard: _shard, backend: _backend, progress: _progress, arrowFormat: _format, ...rest } = options;
+  const { out: _out, resume: _resume, shard: _shard, backend: _backend, progress: _progress, arrowFormat: _format, memoryLimitGb: _limit, ...rest } = options;
   return { ...rest, teacher: undefined, student: undefined, data: undefined, responseRule: options.responseRule ?? options.rule };
 }
 
@@ -102,11 +103,11 @@ export async function runAnalyze(options: AnalyzeOptions, context: AnalyzeContex
     const finished = finishedAnalysis(options.out, fingerprint);
     if (finished) return finished;
   }
-  const teacher = await loadSide('teacher', options.teacher);
-  const student = await loadSide('student', options.student).catch((error) => {
-    teacher.model.dispose();
-    throw error;
-  });
+  const memory = await checkAnalyzeMemory(options, samples.filter((_, i) => i % shard.count === shard.index), runtime.backend);
+  const { teacher, student, dispose } = await loadSides(options.teacher, options.student);
+  teacher.model.recomputeLayers = student.model.recomputeLayers = memory.recompute;
+  refs.teacher.dtype = teacher.model.heldDtype;
+  refs.student.dtype = student.model.heldDtype;
   timings.load = seconds(started);
   try {
     const run = await openRun(options.out, { artifact: 'attributions', total: samples.length, configFingerprint: fingerprint, resume: options.resume, shard });
@@ -143,8 +144,7 @@ export async function runAnalyze(options: AnalyzeOptions, context: AnalyzeContex
     if (attributions) run.close(attributions);
     return { dir: options.out, attributions, manifest };
   } finally {
-    teacher.model.dispose();
-    student.model.dispose();
+    dispose();
   }
 }
 

@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import { loadModel } from '../models/index.ts';
 import type { CausalLM } from '../models/types.ts';
 import { loadTokenizer, renderChat, tokenizeChat } from '../text/index.ts';
@@ -27,4 +28,22 @@ export async function loadSide(role: ModelSide['role'], dir: string): Promise<Mo
     model.dispose();
     throw error;
   }
+}
+
+/** Whether two checkpoint paths name one folder (then it is loaded once and serves both roles). */
+export function sameCheckpoint(a: string, b: string): boolean {
+  return realpathSync(a) === realpathSync(b);
+}
+
+/** Teacher and student, the student sharing the teacher's model when both are one folder (frozen, so sharing is safe). */
+export async function loadSides(teacherDir: string, studentDir: string): Promise<{ teacher: ModelSide; student: ModelSide; dispose(): void }> {
+  const teacher = await loadSide('teacher', teacherDir);
+  if (sameCheckpoint(teacherDir, studentDir)) {
+    return { teacher, student: modelSide('student', teacher.model, teacher.tokenizer), dispose: () => teacher.model.dispose() };
+  }
+  const student = await loadSide('student', studentDir).catch((error) => {
+    teacher.model.dispose();
+    throw error;
+  });
+  return { teacher, student, dispose: () => (teacher.model.dispose(), student.model.dispose()) };
 }

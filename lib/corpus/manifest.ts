@@ -23,6 +23,8 @@ export interface ModelRef {
   architecture: string;
   /** Every *.safetensors file of the checkpoint, by name within `path`. */
   weights: { file: string; sha256: string; bytes: number }[];
+  /** The dtype the model's weight matrices were held in during the step: F32, or BF16/F16 as stored. */
+  dtype?: string;
 }
 
 /** A sample (or record) left out, and why. */

@@ -7,7 +7,7 @@ export { AdamW, type AdamWOptions } from './optim/adamw.ts';
 export { clipByGlobalNorm, globalNormScale } from './optim/clip.ts';
 export { distillationObjective, tokenCoefficients, type ObjectiveConfig } from './objective.ts';
 export { buildVocabMap, type VocabMap, type VocabMode } from './vocab.ts';
-export { estimateTrainingMemory, checkMemory, backendMemoryLimit, parameterCount, type MemoryEstimate } from './memory.ts';
+export { estimateTrainingMemory, checkMemory, memoryLimit, parameterCount, type MemoryEstimate } from '../runtime/memory.ts';
 export { readMetrics, type MetricsLine, type TrainMetrics, type ValidationMetrics } from './metrics.ts';
 export { loadTrainingRows } from './data/load.ts';
 export { weightedRows, type TrainingRow } from './data/rows.ts';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadModel, readConfig } from '../models/index.ts';
+import { heldWeights, loadModel, readConfig } from '../models/index.ts';
 import type { CausalLM } from '../models/types.ts';
 import { initRuntime } from '../runtime/index.ts';
 import { loadTokenizer } from '../text/index.ts';
@@ -18,7 +18,7 @@ import { loadTrainingRows } from './data/load.ts';
 import { Prng } from './data/prng.ts';
 import { weightedRows, type TrainingRow } from './data/rows.ts';
 import { getLoss } from './losses/index.ts';
-import { backendMemoryLimit, checkMemory, estimateTrainingMemory } from './memory.ts';
+import { memoryLimit, checkMemory, estimateTrainingMemory, printEstimate } from '../runtime/memory.ts';
 import { MetricsLog, type TrainMetrics } from './metrics.ts';
 import { AdamW } from './optim/adamw.ts';
 import { globalNormScale } from './optim/clip.ts';
@@ -214,10 +214,13 @@ async function distillInto(o: DistillOptions, hooks: DistillHooks): Promise<Dist
   };
   const cached = o.cacheTeacher > 0 ? findTeacherCache(cacheSpec, rows) : undefined;
   const longest = Math.max(...rows.map((row) => Math.max(row.student.ids.length, row.teacher.ids.length)));
-  checkMemory(
-    estimateTrainingMemory({ student: studentConfig, teacher: cached ? undefined : teacherConfig, batchSize: o.batchSize, maxLength: longest }),
-    o.memoryLimitGb ? { bytes: o.memoryLimitGb * 1024 ** 3, what: '--memory-limit' } : backendMemoryLimit(runtime.backend),
-  );
+  const teacherHeld = cached ? undefined : heldWeights(o.teacher);
+  const estimate = estimateTrainingMemory({
+    student: studentConfig, teacher: teacherHeld, teacherFirst: o.cacheTeacher > 0, batchSize: o.batchSize, maxLength: longest,
+  });
+  const limit = memoryLimit(runtime.backend, o.memoryLimitGb);
+  if (o.progress) printEstimate(estimate, limit);
+  checkMemory(estimate, limit);
 
   let teacherSignal: TeacherSignal | undefined;
   let student: CausalLM | undefined;
@@ -233,7 +236,9 @@ async function distillInto(o: DistillOptions, hooks: DistillHooks): Promise<Dist
       student, teacher: teacherSignal, vocabBias,
       settings: { loss, temperature: o.temperature, beta: o.beta, ceWeight: o.ceWeight, attentionWeight: o.attentionLoss, attentionLayers: o.attentionLayers, focusWeight: o.focusLoss },
     };
-    return await trainLoop(o, ctx, optimizer, { train, validation, accumulation, settings, resumeFrom, metrics, tokenizer: toks.student, hooks });
+    // What each model was held in: the student trains in float32; the teacher as heldWeights said, or not at all (cache).
+    const heldDtypes = { teacher: teacherHeld?.dtype ?? 'not loaded (teacher cache)', student: 'F32' };
+    return await trainLoop(o, ctx, optimizer, { train, validation, accumulation, settings, resumeFrom, metrics, tokenizer: toks.student, hooks, heldDtypes });
   } finally {
     teacherSignal?.dispose();
     optimizer?.dispose();
@@ -276,6 +281,7 @@ interface LoopInput {
   resumeFrom?: { dir: string; state: TrainerState };
   metrics: MetricsLog;
   tokenizer: TextTokenizer;
+  heldDtypes: Record<'teacher' | 'student', string>;
   hooks: DistillHooks;
 }
 
@@ -415,7 +421,7 @@ async function trainLoop(o: DistillOptions, ctx: StepContext, optimizer: AdamW, 
     join(o.out, RUN_FILE),
     `${JSON.stringify(
       {
-        teacher: o.teacher, student: o.student, data: o.data, loss: ctx.settings.loss.name, steps: state.step, total_steps: totalSteps,
+        teacher: o.teacher, student: o.student, held_dtype: input.heldDtypes, data: o.data, loss: ctx.settings.loss.name, steps: state.step, total_steps: totalSteps,
         rows: { train: train.length, validation: validation.length, originals: train.filter((r) => r.row.kind === 'original').length, counterfactuals: train.filter((r) => r.row.kind === 'counterfactual').length },
         best: state.best ?? null, final_loss: lastLoss ?? null, settings: input.settings, session_elapsed_s: elapsed() - baseElapsed,
       },

@@ -72,6 +72,17 @@ export class CheckpointReader {
     return this.reader(name).readFloat32(name);
   }
 
+  /** The shard file holding a tensor. */
+  fileOf(name: string): string {
+    return this.reader(name).path;
+  }
+
+  /** A 16-bit tensor's stored values, copied into memory (for data the file does not align to 2 bytes). */
+  readHalf(name: string): Uint16Array {
+    const raw = this.reader(name).readRaw(name);
+    return new Uint16Array(raw.buffer, raw.byteOffset, raw.byteLength / 2);
+  }
+
   close(): void {
     for (const reader of this.readers) reader.close();
   }

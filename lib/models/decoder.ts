@@ -9,6 +9,7 @@ import { planAttention, type AttentionPlan } from './attention-plan.ts';
 import { ropeTables, rotateHalfMatrix } from './rope.ts';
 import { DecoderCache } from './kv-cache.ts';
 import { rmsNorm, siluGate } from './fused-ops.ts';
+import { halfMatMul, halfRows, type HalfDtype, type HalfMatrix } from './half.ts';
 
 // Training and saliency need gradients, which tfjs-core's Node entry does not register; initRuntime
 // does it too, this makes the models usable without it.
@@ -44,19 +45,48 @@ interface StepContext {
 }
 
 export class DecoderModel implements CausalLM {
-  readonly lmHeadWeight: tf.Variable;
-
   constructor(
     readonly config: DecoderConfig,
     readonly source: string,
     readonly weights: ReadonlyMap<string, tf.Variable>,
     readonly layout: DecoderLayout,
-  ) {
-    this.lmHeadWeight = this.w(layout.lmHead);
+    /** Frozen matrices kept in their stored 16-bit dtype; every other weight is a float32 variable. */
+    readonly halfWeights: ReadonlyMap<string, HalfMatrix> = new Map(),
+  ) {}
+
+  /**
+   * Recompute each layer's forward in the backward pass instead of keeping its activations (see
+   * recomputedLayer); for frozen models whose backward pass would not fit in memory otherwise.
+   */
+  recomputeLayers = false;
+
+  get lmHeadWeight(): tf.Variable {
+    if (this.halfWeights.has(this.layout.lmHead)) throw new Error(`${this.source}: the LM head is held in ${this.heldDtype}; use headLogits/headRows`);
+    return this.w(this.layout.lmHead);
+  }
+
+  get heldDtype(): HalfDtype | 'F32' {
+    return this.halfWeights.values().next().value?.dtype ?? 'F32';
+  }
+
+  headLogits(hidden: tf.Tensor2D): tf.Tensor2D {
+    const half = this.halfWeights.get(this.layout.lmHead);
+    return half ? halfMatMul(hidden, half, true) : tf.matMul(hidden, this.w(this.layout.lmHead), false, true);
+  }
+
+  headRows(ids: tf.Tensor1D): tf.Tensor2D {
+    const half = this.halfWeights.get(this.layout.lmHead);
+    return half ? halfRows(half, ids.dataSync() as Int32Array) : (tf.gather(this.w(this.layout.lmHead), ids) as tf.Tensor2D);
   }
 
   embed(inputIds: tf.Tensor2D): tf.Tensor3D {
-    return tf.tidy(() => tf.gather(this.w(this.layout.embedTokens), tf.cast(inputIds, 'int32')) as tf.Tensor3D);
+    const half = this.halfWeights.get(this.layout.embedTokens);
+    return tf.tidy(() => {
+      const ids = tf.cast(inputIds, 'int32');
+      if (!half) return tf.gather(this.w(this.layout.embedTokens), ids) as tf.Tensor3D;
+      const [B, T] = inputIds.shape;
+      return tf.reshape(halfRows(half, ids.dataSync() as Int32Array), [B, T, this.config.hiddenSize]) as tf.Tensor3D;
+    });
   }
 
   forward(inputIds: tf.Tensor2D, options: ForwardOptions = {}): ForwardResult {
@@ -72,7 +102,7 @@ export class DecoderModel implements CausalLM {
     return tf.tidy(() => {
       const { hidden, attentions } = this.forwardHidden(inputsEmbeds, options);
       const [B, T, D] = hidden.shape;
-      const logits = tf.matMul(tf.reshape(hidden, [B * T, D]), this.lmHeadWeight, false, true);
+      const logits = this.headLogits(tf.reshape(hidden, [B * T, D]));
       return { logits: tf.reshape(logits, [B, T, this.config.vocabSize]) as tf.Tensor3D, attentions };
     });
   }
@@ -99,10 +129,16 @@ export class DecoderModel implements CausalLM {
       const attentions: tf.Tensor4D[] = [];
       const newKeys: tf.Tensor4D[] = [];
       const newValues: tf.Tensor4D[] = [];
+      const recompute = this.recomputeLayers && !cache && !ctx.outputAttentions;
+      if (recompute && [...this.weights.values()].some((v) => v.trainable)) {
+        throw new Error(`${this.source}: recomputeLayers needs a frozen model (recomputed layers give no weight gradients)`);
+      }
       this.layout.layers.forEach((layer, i) => {
         // One tidy per layer bounds inference memory to one layer's temporaries; under a gradient
         // tape the engine keeps what backprop needs regardless.
-        const out = tf.tidy(() => this.layer(x, layer, i, ctx));
+        const out: { x: tf.Tensor2D; attention?: tf.Tensor4D; keys?: tf.Tensor4D; values?: tf.Tensor4D } = recompute
+          ? { x: this.recomputedLayer(x, layer, i, ctx) }
+          : tf.tidy(() => this.layer(x, layer, i, ctx));
         x = out.x;
         if (out.attention) attentions.push(out.attention);
         if (out.keys && out.values) {
@@ -122,6 +158,7 @@ export class DecoderModel implements CausalLM {
 
   dispose(): void {
     for (const variable of this.weights.values()) variable.dispose();
+    for (const matrix of this.halfWeights.values()) matrix.dispose();
   }
 
   private w(name: string): tf.Variable {
@@ -143,6 +180,35 @@ export class DecoderModel implements CausalLM {
       rope = { query: table(H, 1 / Math.sqrt(hd)), key: table(KVH, 1), rotate: tf.tensor2d(rotateHalfMatrix(hd), [hd, hd]) };
     }
     return { batch, length, keyLength: plan.keyLength, bias, rope, cache, outputAttentions };
+  }
+
+  /**
+   * A layer whose backward pass recomputes its forward from the layer input (gradient
+   * checkpointing): the tape keeps one [B·T, D] input per layer instead of every intermediate and
+   * its gradient, at the cost of one more forward. Gradients flow to the input only, so this is
+   * for frozen models (analyze, teachers).
+   */
+  private recomputedLayer(x: tf.Tensor2D, layer: LayerSpec, index: number, ctx: StepContext): tf.Tensor2D {
+    const { bias, rope } = ctx;
+    const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+      const save = args[args.length - 1] as tf.GradSaveFunc;
+      const input = args[0] as tf.Tensor2D;
+      // The step's constants are disposed when the forward's tidy ends: the backward keeps its own.
+      save([input, bias, ...(rope ? [rope.query.cos, rope.query.sin, rope.key.cos, rope.key.sin, rope.rotate] : [])]);
+      return {
+        value: this.layer(input, layer, index, ctx).x,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const [savedInput, savedBias, qc, qs, kc, ks, rotate] = saved;
+          const savedCtx: StepContext = {
+            ...ctx,
+            bias: savedBias as tf.Tensor4D,
+            rope: rope ? { query: { cos: qc as tf.Tensor2D, sin: qs as tf.Tensor2D }, key: { cos: kc as tf.Tensor2D, sin: ks as tf.Tensor2D }, rotate: rotate as tf.Tensor2D } : undefined,
+          };
+          return gradientInsideBackward((z) => this.layer(z as tf.Tensor2D, layer, index, savedCtx).x, savedInput, dy);
+        },
+      };
+    }) as (x: tf.Tensor2D) => tf.Tensor2D;
+    return op(x);
   }
 
   private layer(x: tf.Tensor2D, layer: LayerSpec, index: number, ctx: StepContext) {
@@ -198,7 +264,9 @@ export class DecoderModel implements CausalLM {
   }
 
   private linear(x: tf.Tensor2D, spec: LinearSpec): tf.Tensor2D {
-    const y = tf.matMul(x, this.w(spec.weight), false, spec.storage === 'out-in') as tf.Tensor2D;
+    const half = this.halfWeights.get(spec.weight);
+    const transpose = spec.storage === 'out-in';
+    const y = half ? halfMatMul(x, half, transpose) : (tf.matMul(x, this.w(spec.weight), false, transpose) as tf.Tensor2D);
     return spec.bias ? (tf.add(y, this.w(spec.bias)) as tf.Tensor2D) : y;
   }
 
@@ -209,6 +277,21 @@ export class DecoderModel implements CausalLM {
     const inverseStd = tf.rsqrt(tf.add(tf.mean(tf.mul(centred, centred), -1, true), eps)) as tf.Tensor2D;
     const scaled = tf.mul<tf.Tensor2D>(tf.mul(centred, inverseStd), this.w(spec.weight));
     return spec.bias ? tf.add<tf.Tensor2D>(scaled, this.w(spec.bias)) : scaled;
+  }
+}
+
+/**
+ * dy·∂f/∂x, taken while the engine runs another backward pass. A first-order tf.grad starts a
+ * fresh tape and, when done, frees its saved tensors and clears the engine's tape slot, which the
+ * outer backward still needs to free its own: the outer tape is put back afterwards.
+ */
+function gradientInsideBackward(f: (x: tf.Tensor) => tf.Tensor, x: tf.Tensor, dy: tf.Tensor): tf.Tensor {
+  const engine = tf.engine() as unknown as { state: { activeTape: unknown } };
+  const outer = engine.state.activeTape;
+  try {
+    return tf.grad(f)(x, dy);
+  } finally {
+    engine.state.activeTape = outer;
   }
 }
 

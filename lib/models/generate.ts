@@ -54,7 +54,7 @@ function nextTokens(model: CausalLM, ids: number[][], mask: number[][], cache: R
     const [B, T, D] = hidden.shape;
     // Only the last position's logits matter: skip the vocabulary-wide matMul for the rest of the prompt.
     const last = tf.reshape(tf.slice(hidden, [0, T - 1, 0], [B, 1, D]), [B, D]);
-    return tf.argMax(tf.matMul(last, model.lmHeadWeight, false, true), 1);
+    return tf.argMax(model.headLogits(last as tf.Tensor2D), 1);
   });
   const tokens = Array.from(argmax.dataSync());
   argmax.dispose();

@@ -1,7 +1,7 @@
 // Checkpoint directories in Hugging Face layout: config.json + model.safetensors (or shards + index).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import type { CausalLM, DecoderConfig } from './types.ts';
 import { getArchitecture, type Architecture } from './architectures/index.ts';
 import { layoutTensors } from './layout-tensors.ts';
@@ -9,12 +9,29 @@ import { DecoderModel } from './decoder.ts';
 import { CheckpointReader, writeCheckpointTensors } from './checkpoint.ts';
 import { randomModelFromConfig, type RandomModelOptions } from './random.ts';
 import { variableFrom } from './variables.ts';
+import { HalfMatrix, type HalfDtype } from './half.ts';
+import { loadAddon } from '../runtime/native/addon.ts';
+import type { HeldWeights } from '../runtime/memory.ts';
 import type { WriteDtype } from './safetensors.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 
 export interface LoadOptions {
   /** Make the weights trainable variables (students being distilled); default false (frozen). */
   trainable?: boolean;
+  /**
+   * `stored`: frozen BF16/F16 matrices stay in their stored dtype, memory-mapped from the file
+   * (native backend only: its GEMM widens them panel by panel); `float32`: every weight is
+   * converted on load. Default: `stored` for frozen models on the native backend.
+   */
+  hold?: 'stored' | 'float32';
+}
+
+/** The dtypes leaf reads weights from; anything else (F8, integers, quantised formats) is refused by name. */
+const READABLE_DTYPES = new Set(['F32', 'F16', 'BF16', 'F64']);
+
+/** Whether frozen 16-bit matrices can be held as stored: only the native backend multiplies them. */
+export function canHoldStored(): boolean {
+  return tf.getBackend() === 'native';
 }
 
 export function readConfig(dir: string): { config: DecoderConfig; architecture: Architecture } {
@@ -27,6 +44,10 @@ export function readConfig(dir: string): { config: DecoderConfig; architecture: 
     throw new Error(`${path}: not valid JSON (${(error as Error).message})`);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error(`${path}: expected a JSON object`);
+  const quantization = (raw as Record<string, unknown>).quantization_config as { quant_method?: unknown } | undefined;
+  if (quantization) {
+    throw new Error(`${path}: the checkpoint is quantised (quantization_config, quant_method ${JSON.stringify(quantization.quant_method ?? 'unknown')}); leaf reads F32, F16, BF16 and F64 weights — dequantise it first`);
+  }
   const architecture = getArchitecture((raw as Record<string, unknown>).model_type, path);
   return { config: architecture.fromHfConfig(raw as Record<string, unknown>, path), architecture };
 }
@@ -35,28 +56,92 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
   return loadDecoder(dir, options);
 }
 
+function holdsStored(dir: string, options: LoadOptions): boolean {
+  const holdStored = !(options.trainable ?? false) && (options.hold ?? (canHoldStored() ? 'stored' : 'float32')) === 'stored';
+  if (holdStored && !canHoldStored()) throw new Error(`${dir}: weights can be held in their stored dtype only on the native backend (this is ${tf.getBackend()})`);
+  return holdStored;
+}
+
+const isHalf = (dtype: string) => dtype === 'BF16' || dtype === 'F16';
+
+/** What loading `dir` with `options` will hold, from the file headers alone (for pre-flight estimates). */
+export function heldWeights(dir: string, options: LoadOptions = {}): HeldWeights {
+  const { config } = readConfig(dir);
+  const holdStored = holdsStored(dir, options);
+  const checkpoint = CheckpointReader.open(dir);
+  try {
+    let bytes = 0;
+    const dtypes = new Set<string>();
+    for (const name of checkpoint.names()) {
+      const { shape, dtype } = checkpoint.info(name);
+      const half = holdStored && shape.length === 2 && isHalf(dtype);
+      if (half) dtypes.add(dtype);
+      bytes += shape.reduce((a, b) => a * b, 1) * (half ? 2 : 4);
+    }
+    return { config, dtype: dtypes.size === 1 ? [...dtypes][0] : 'F32', bytes };
+  } finally {
+    checkpoint.close();
+  }
+}
+
 export function loadDecoder(dir: string, options: LoadOptions = {}): DecoderModel {
   const { config, architecture } = readConfig(dir);
   const layout = architecture.layout(config);
+  const trainable = options.trainable ?? false;
+  const holdStored = holdsStored(dir, options);
   const checkpoint = CheckpointReader.open(dir);
   const weights = new Map<string, tf.Variable>();
+  const halfWeights = new Map<string, HalfMatrix>();
   try {
-    for (const spec of layoutTensors(layout, config)) {
-      const found = [spec.name, ...(architecture.checkpointAliases?.(spec.name) ?? [])].find((name) => checkpoint.has(name));
-      if (!found) throw new Error(`${dir}: checkpoint is missing tensor "${spec.name}" (expected shape [${spec.shape}])`);
-      const { shape } = checkpoint.info(found);
+    const found = layoutTensors(layout, config).map((spec) => {
+      const name = [spec.name, ...(architecture.checkpointAliases?.(spec.name) ?? [])].find((n) => checkpoint.has(n));
+      if (!name) throw new Error(`${dir}: checkpoint is missing tensor "${spec.name}" (expected shape [${spec.shape}])`);
+      const { shape, dtype } = checkpoint.info(name);
       if (shape.length !== spec.shape.length || shape.some((d, i) => d !== spec.shape[i])) {
-        throw new Error(`${dir}: tensor "${found}" has shape [${shape}], expected [${spec.shape}] from config.json`);
+        throw new Error(`${dir}: tensor "${name}" has shape [${shape}], expected [${spec.shape}] from config.json`);
       }
-      weights.set(spec.name, variableFrom(checkpoint.readFloat32(found), spec.shape, options.trainable ?? false));
+      if (!READABLE_DTYPES.has(dtype)) {
+        throw new Error(`${checkpoint.fileOf(name)}: tensor "${name}" is stored as ${dtype}; leaf reads F32, F16, BF16 and F64 weights (F8, integer and quantised formats are not supported — convert the checkpoint first)`);
+      }
+      return { spec, name, dtype };
+    });
+    // Matrices (linear weights, embeddings, head) are what makes a model big; norms and biases are
+    // converted to float32 variables whatever they are stored as.
+    const half = found.filter(({ spec, dtype }) => holdStored && spec.shape.length === 2 && isHalf(dtype));
+    for (const [name, matrix] of mapHalf(checkpoint, half)) halfWeights.set(name, matrix);
+    for (const { spec, name } of found) {
+      if (!halfWeights.has(spec.name)) weights.set(spec.name, variableFrom(checkpoint.readFloat32(name), spec.shape, trainable));
     }
   } catch (error) {
     for (const variable of weights.values()) variable.dispose();
+    for (const matrix of halfWeights.values()) matrix.dispose();
     throw error;
   } finally {
     checkpoint.close();
   }
-  return new DecoderModel(config, dir, weights, layout);
+  return new DecoderModel(config, dir, weights, layout, halfWeights);
+}
+
+/** Each shard file mapped once; a tensor whose data the file does not align to 2 bytes is read into memory instead. */
+function mapHalf(checkpoint: CheckpointReader, tensors: Array<{ spec: { name: string; shape: number[] }; name: string; dtype: string }>): Map<string, HalfMatrix> {
+  const out = new Map<string, HalfMatrix>();
+  const byFile = new Map<string, typeof tensors>();
+  for (const tensor of tensors) {
+    const { start } = checkpoint.info(tensor.name);
+    if (start % 2 !== 0) {
+      out.set(tensor.spec.name, new HalfMatrix(tensor.dtype as HalfDtype, tensor.spec.shape as [number, number], checkpoint.readHalf(tensor.name), false));
+      continue;
+    }
+    const file = checkpoint.fileOf(tensor.name);
+    byFile.set(file, [...(byFile.get(file) ?? []), tensor]);
+  }
+  const addon = loadAddon();
+  for (const [file, group] of byFile) {
+    const ranges = new Float64Array(group.flatMap(({ name }) => [checkpoint.info(name).start, checkpoint.info(name).end]));
+    const buffers = addon.mapRanges(file, ranges);
+    group.forEach((tensor, i) => out.set(tensor.spec.name, new HalfMatrix(tensor.dtype as HalfDtype, tensor.spec.shape as [number, number], new Uint16Array(buffers[i]), true)));
+  }
+  return out;
 }
 
 export interface SaveOptions {

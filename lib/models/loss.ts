@@ -67,8 +67,8 @@ export function responseLossFromEmbeds(model: CausalLM, inputsEmbeds: tf.Tensor3
     const { hidden } = model.forwardHidden(inputsEmbeds, { attentionMask });
     const [B, T, D] = hidden.shape;
     const selected = tf.gather(tf.reshape(hidden, [B * T, D]), tf.tensor1d(targets.rows, 'int32'));
-    const logits = tf.matMul(selected, model.lmHeadWeight, false, true) as tf.Tensor2D;
-    const targetLogits = tf.sum(tf.mul(selected, tf.gather(model.lmHeadWeight, tf.tensor1d(targets.targets, 'int32'))), 1);
+    const logits = model.headLogits(selected as tf.Tensor2D);
+    const targetLogits = tf.sum(tf.mul(selected, model.headRows(tf.tensor1d(targets.targets, 'int32'))), 1);
     const rowNll = tf.sub(rowLogSumExp(logits), targetLogits) as tf.Tensor1D;
     const loss = tf.sum(tf.mul(rowNll, tf.tensor1d(targets.weights))) as tf.Scalar;
     return { loss, rowNll };

@@ -66,8 +66,16 @@ export interface CausalLM {
   forward(inputIds: tf.Tensor2D, options?: ForwardOptions): ForwardResult;
   /** forwardEmbeds without the LM head, for losses that need logits of a few rows or a few tokens only. */
   forwardHidden(inputsEmbeds: tf.Tensor3D, options?: ForwardOptions): HiddenResult;
-  /** The LM head's weight [vocab, D] (the token embedding when tied); the head has no bias. */
+  /** The LM head's weight [vocab, D] (the token embedding when tied); the head has no bias. Throws when the head is held in 16 bits: use headLogits/headRows. */
   readonly lmHeadWeight: tf.Variable;
+  /** hidden [N, D] → logits [N, vocab] through the LM head, whatever dtype it is held in. */
+  headLogits(hidden: tf.Tensor2D): tf.Tensor2D;
+  /** The LM head's rows for token ids [N] as float32 [N, D]. */
+  headRows(ids: tf.Tensor1D): tf.Tensor2D;
+  /** Recompute each layer's forward in the backward pass instead of keeping its activations (frozen models only). */
+  recomputeLayers: boolean;
+  /** The dtype the large matrices are held in: F32 (float32 variables), or BF16/F16 as stored. */
+  readonly heldDtype: 'F32' | 'BF16' | 'F16';
   createCache(): KVCache;
   /** Weights by HF tensor name, in HF orientation. */
   readonly weights: ReadonlyMap<string, tf.Variable>;

@@ -27,7 +27,7 @@ export class LiveTeacher implements TeacherSignal {
         const { hidden, attentions } = this.model.forwardHidden(this.model.embed(side.inputIds), { outputAttentions: wantAttention });
         const [B, T, D] = hidden.shape;
         const picked = tf.gather(tf.reshape(hidden, [B * T, D]), side.predicting);
-        let logits = tf.matMul(picked, this.model.lmHeadWeight, false, true) as tf.Tensor2D;
+        let logits = this.model.headLogits(picked as tf.Tensor2D);
         // Intersect: column s of the student takes the teacher's column for the same token string.
         if (this.columns && this.bias) logits = tf.add(tf.gather(logits, this.columns, 1), this.bias) as tf.Tensor2D;
         const out: TeacherOutput = { targets: { kind: 'full', logits } };

@@ -70,6 +70,14 @@ export interface NativeAddon {
   logSumExpRows(x: Float32Array, out: Float32Array, max: Float32Array, sum: Float32Array, cols: number): void;
   /** out[r, j] = softmax(x[r])[j] · dy[r], from the row max and sum of logSumExpRows. */
   softmaxScaleRows(x: Float32Array, max: Float32Array, sum: Float32Array, dy: Float32Array, out: Float32Array, cols: number): void;
+  /** The file mapped once (copy-on-write); one ArrayBuffer per [start, end) byte pair of `ranges`. */
+  mapRanges(path: string, ranges: Float64Array): ArrayBuffer[];
+  /** Returns the resident pages under a mapped view to the kernel (re-read from the file on next use). */
+  dropPages(view: Uint16Array): void;
+  /** out[m×n] = a[m×k] · op(W), W a 16-bit (BF16 or F16) wRows×wCols matrix widened a panel at a time; op(W) = Wᵀ when transposeW. */
+  halfGemm(a: Float32Array, m: number, k: number, w: Uint16Array, wRows: number, wCols: number, transposeW: boolean, bf16: boolean, out: Float32Array): void;
+  /** out[i, :] = float32(W[rows[i], :]) for a 16-bit W with `cols` columns. */
+  widenRows(w: Uint16Array, cols: number, bf16: boolean, rows: Int32Array, out: Float32Array): void;
   info(): { config: string; corename: string; threads: number; processors: number };
   /** Keeps freed heap memory mapped for reuse (glibc); true when the allocator was tuned. */
   retainFreedMemory(): boolean;

@@ -18,6 +18,10 @@ DECLARE_ENTRY(copy_strided);
 DECLARE_ENTRY(gather);
 DECLARE_ENTRY(logsumexp_rows);
 DECLARE_ENTRY(softmax_scale_rows);
+DECLARE_ENTRY(map_ranges);
+DECLARE_ENTRY(drop_pages);
+DECLARE_ENTRY(half_gemm);
+DECLARE_ENTRY(widen_rows);
 
 #define CHECK(call)                                                              \
   do {                                                                           \
@@ -83,6 +87,10 @@ static napi_value init(napi_env env, napi_value exports) {
       {"gather", NULL, gather, NULL, NULL, NULL, napi_default, NULL},
       {"logSumExpRows", NULL, logsumexp_rows, NULL, NULL, NULL, napi_default, NULL},
       {"softmaxScaleRows", NULL, softmax_scale_rows, NULL, NULL, NULL, napi_default, NULL},
+      {"mapRanges", NULL, map_ranges, NULL, NULL, NULL, napi_default, NULL},
+      {"dropPages", NULL, drop_pages, NULL, NULL, NULL, napi_default, NULL},
+      {"halfGemm", NULL, half_gemm, NULL, NULL, NULL, napi_default, NULL},
+      {"widenRows", NULL, widen_rows, NULL, NULL, NULL, napi_default, NULL},
       {"info", NULL, blas_info, NULL, NULL, NULL, napi_default, NULL},
       {"retainFreedMemory", NULL, retain_freed_memory, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
