@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { addOptions, parseNumber, type OptionSpecs } from '../../lib/util/options.ts';
 import { backendNames, type BackendChoice } from '../../lib/runtime/index.ts';
 import { evalDefaults, evaluate, listCheckers } from '../../lib/eval/index.ts';
+import { notShardable } from './not-shardable.ts';
 
 interface EvalFlags {
   model: string;
@@ -37,7 +38,10 @@ const specs: OptionSpecs<EvalFlags> = {
   backend: { flags: '--backend <name>', description: 'tensor backend', choices: ['auto', ...backendNames()], env: 'LEAF_BACKEND' },
 };
 
-export const evalCommand = addOptions(new Command('eval').description('accuracy and attention mass on confounders of a model'), specs).action(
+export const evalCommand = notShardable(
+  addOptions(new Command('eval').description('accuracy and attention mass on confounders of a model'), specs),
+  'eval runs in one process (a held-out test set, not the training corpus); run it as one job, e.g. sbatch --wrap \'npx leaf eval ...\'',
+).action(
   async (flags: EvalFlags) => {
     const mapping = Object.fromEntries(
       (['idField', 'instructionField', 'inputField', 'responseField', 'answerField'] as const).filter((key) => flags[key] !== undefined).map((key) => [key, flags[key]]),

@@ -35,7 +35,10 @@ export interface AnalyzeOptions {
   onError: 'fail' | 'skip';
   arrowFormat: 'stream' | 'file';
   resume: boolean;
+  /** `i/n`, or `auto`: from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX (see resolveShard). */
   shard?: string;
+  /** The shard count for `--shard auto` where the scheduler does not give it. */
+  shards?: number;
   limit?: number;
   backend?: BackendChoice;
   progress: boolean;
@@ -101,7 +104,12 @@ export const analyzeOptionSpecs: OptionSpecs<AnalyzeOptions> = {
   onError: { flags: '--on-error <what>', description: 'bad corpus records: fail before writing anything, or skip and record them in the manifest', default: analyzeDefaults.onError, choices: ['fail', 'skip'] },
   arrowFormat: { flags: '--arrow-format <encoding>', description: 'Arrow IPC stream (Hugging Face datasets) or file (Feather v2) encoding', default: analyzeDefaults.arrowFormat, choices: ['stream', 'file'] },
   resume: { flags: '--resume', description: 'continue an interrupted run in --out (same options and data)', default: analyzeDefaults.resume },
-  shard: { flags: '--shard <i/n>', description: 'process every n-th sample starting at i (combine shards with leaf merge)', parse: (raw) => (parseShard(raw), raw) },
+  shard: {
+    flags: '--shard <i/n|auto>',
+    description: 'process every n-th sample starting at i (combine shards with leaf merge); auto: i and n from a Slurm array task or a Kubernetes Indexed Job',
+    parse: (raw) => (raw.trim() === 'auto' || parseShard(raw), raw),
+  },
+  shards: { flags: '--shards <n>', description: 'shard count: for --shard auto (needed in Kubernetes Indexed Jobs), and how many shards --executor launches', parse: parseNumber('--shards', { min: 1, integer: true }) },
   limit: { flags: '--limit <n>', description: 'analyse only the first n samples of the corpus', parse: parseNumber('--limit', { min: 1, integer: true }) },
   backend: { flags: '--backend <name>', description: 'tensor backend', env: 'LEAF_BACKEND', choices: ['auto', ...backendNames()] },
   progress: { flags: '--no-progress', description: 'no progress bar / progress lines on stderr', default: analyzeDefaults.progress },

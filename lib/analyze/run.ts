@@ -8,7 +8,7 @@ import {
   fileRef,
   modelRef,
   openRun,
-  parseShard,
+  resolveShard,
   readCorpus,
   sha256File,
   WHOLE_CORPUS,
@@ -54,7 +54,7 @@ export interface AnalyzeContext {
 
 /** Options that decide the rows written; resuming requires them unchanged (with the data and models). */
 function outputOptions(options: AnalyzeOptions): Record<string, unknown> {
-  const { out: _out, resume: _resume, shard: _shard, backend: _backend, progress: _progress, arrowFormat: _format, ...rest } = options;
+  const { out: _out, resume: _resume, shard: _shard, shards: _shards, backend: _backend, progress: _progress, arrowFormat: _format, ...rest } = options;
   return { ...rest, teacher: undefined, student: undefined, data: undefined, responseRule: options.responseRule ?? options.rule };
 }
 
@@ -78,7 +78,7 @@ export async function runAnalyze(options: AnalyzeOptions, context: AnalyzeContex
   const method = getAttributionMethod(options.method);
   const rule = parseRuleSpec(options.rule);
   const responseRule = parseRuleSpec(options.responseRule ?? options.rule);
-  const shard = options.shard ? parseShard(options.shard) : WHOLE_CORPUS;
+  const shard = options.shard ? resolveShard(options.shard, options.shards) : WHOLE_CORPUS;
   const checker = options.select === 'teacher-correct-student-wrong' ? getChecker(options.checker) : undefined;
 
   // Everything that can reject the input happens before the output directory is touched.

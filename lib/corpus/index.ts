@@ -32,6 +32,7 @@ export {
 export {
   openRun,
   mergeShards,
+  runProgress,
   parseShard,
   WHOLE_CORPUS,
   Run,
@@ -41,3 +42,4 @@ export {
   type SkippedSample,
   type AssembleResult,
 } from './resumable.ts';
+export { resolveShard } from './shard-auto.ts';

@@ -255,6 +255,15 @@ export async function openRun<N extends ArtifactName>(dir: string, options: RunO
   return new Run<N>(dir, info, []);
 }
 
+/** How far the run in `dir` got: samples committed and its shard's sample count (undefined: no run there). */
+export function runProgress(dir: string): { done: number; total: number; shard: Shard } | undefined {
+  const info = readRunInfo(dir);
+  if (!info) return undefined;
+  const total = Math.max(0, Math.ceil((info.total - info.shard.index) / info.shard.count));
+  if (info.finalized) return { done: total, total, shard: info.shard };
+  return { done: readParts(dir).reduce((n, part) => n + part.samples.length, 0), total, shard: info.shard };
+}
+
 /** Rows of all parts in corpus order (a sample's rows keep their committed order). */
 function* rowsInCorpusOrder(name: ArtifactName, parts: Part[]): Generator<ArtifactRow<ArtifactName>> {
   const order: [sample: number, part: number, row: number][] = [];
