@@ -106,7 +106,7 @@ export const analyzeOptionSpecs: OptionSpecs<AnalyzeOptions> = {
   resume: { flags: '--resume', description: 'continue an interrupted run in --out (same options and data)', default: analyzeDefaults.resume },
   shard: {
     flags: '--shard <i/n|auto>',
-    description: 'process every n-th sample starting at i (combine shards with leaf merge); auto: i and n from a Slurm array task or a Kubernetes Indexed Job',
+    description: 'process shard i of n (whole windows of batch-size × 16 samples, so merged shards equal one run; combine them with leaf merge); auto: i and n from a Slurm array task or a Kubernetes Indexed Job',
     parse: (raw) => (raw.trim() === 'auto' || parseShard(raw), raw),
   },
   shards: { flags: '--shards <n>', description: 'shard count: for --shard auto (needed in Kubernetes Indexed Jobs), and how many shards --executor launches', parse: parseNumber('--shards', { min: 1, integer: true }) },

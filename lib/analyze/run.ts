@@ -9,6 +9,7 @@ import {
   modelRef,
   openRun,
   resolveShard,
+  shardSamples,
   readCorpus,
   sha256File,
   WHOLE_CORPUS,
@@ -18,6 +19,7 @@ import {
   type ModelRef,
   type Run,
   type SampleResult,
+  type Shard,
   type SkippedEntry,
 } from '../corpus/index.ts';
 import type { AttributionRow, Sample } from '../corpus/types.ts';
@@ -39,6 +41,15 @@ export const MANIFEST_FILE = 'manifest.json';
  * across batchings only to ~1e-6, so this is what makes the resumed file identical).
  */
 export const BUCKET_WINDOW = 16;
+
+/**
+ * Shards take whole windows (samples k with floor(k / window) mod n = i), so a shard's windows
+ * and batches are exactly those of a one-process run and the merged file is byte-identical to it.
+ * With one sample per batch nothing depends on neighbours, and shards go round robin.
+ */
+function analyzeShard(shard: Shard, batchSize: number): Shard {
+  return shard.count > 1 && batchSize > 1 ? { ...shard, block: batchSize * BUCKET_WINDOW } : shard;
+}
 
 export interface AnalyzeResult {
   dir: string;
@@ -78,7 +89,7 @@ export async function runAnalyze(options: AnalyzeOptions, context: AnalyzeContex
   const method = getAttributionMethod(options.method);
   const rule = parseRuleSpec(options.rule);
   const responseRule = parseRuleSpec(options.responseRule ?? options.rule);
-  const shard = options.shard ? resolveShard(options.shard, options.shards) : WHOLE_CORPUS;
+  const shard = options.shard ? analyzeShard(resolveShard(options.shard, options.shards), options.batchSize) : WHOLE_CORPUS;
   const checker = options.select === 'teacher-correct-student-wrong' ? getChecker(options.checker) : undefined;
 
   // Everything that can reject the input happens before the output directory is touched.
@@ -190,8 +201,7 @@ async function processShard(
   checker: ReturnType<typeof getChecker> | undefined,
   timings: Record<string, number>,
 ): Promise<void> {
-  const positions: number[] = [];
-  for (let p = run.shard.index; p < samples.length; p += run.shard.count) positions.push(p);
+  const positions = shardSamples(run.shard, samples.length);
   const position = new Map(positions.map((p) => [samples[p], p]));
   const progress = options.progress ? progressBar('analyze', 'samples') : silentProgress;
   const total = run.todo().length;

@@ -33,6 +33,7 @@ export {
   openRun,
   mergeShards,
   runProgress,
+  shardSamples,
   parseShard,
   WHOLE_CORPUS,
   Run,

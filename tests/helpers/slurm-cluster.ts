@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +29,19 @@ function freePort(): Promise<number> {
       server.close(() => done(port));
     });
   });
+}
+
+/** Pids of processes whose environment holds `entry` exactly (only this cluster's daemons and jobs carry its SLURM_CONF). */
+function processesWithEnv(entry: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      if (readFileSync(`/proc/${name}/environ`, 'latin1').split('\0').includes(entry)) pids.push(Number(name));
+    } catch {
+      // the process ended, or is not ours to read
+    }
+  }
+  return pids;
 }
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
@@ -66,12 +79,17 @@ export async function startSlurmCluster(): Promise<SlurmCluster> {
     return child;
   };
 
+  const alive = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
   const stop = async () => {
-    spawnSync('scancel', ['--full', '--user=root'], { env });
-    for (const child of [...children].reverse()) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    for (let i = 0; i < 100 && children.some((c) => c.exitCode === null && c.signalCode === null); i++) await sleep(100);
+    // Jobs first, while slurmd can still collect them (a step daemon left without slurmd lingers).
+    spawnSync('scancel', ['--user=root'], { env });
+    for (let i = 0; i < 100 && children.some(alive) && (spawnSync('squeue', ['-h', '-o', '%i'], { env, encoding: 'utf8' }).stdout ?? '').trim(); i++) await sleep(100);
+    for (const child of [...children].reverse()) if (alive(child)) child.kill('SIGTERM');
+    for (let i = 0; i < 100 && children.some(alive); i++) await sleep(100);
     killAll();
     process.removeListener('exit', killAll);
+    // Whatever this cluster started and is still running carries its SLURM_CONF in its environment.
+    for (const pid of processesWithEnv(`SLURM_CONF=${env.SLURM_CONF}`)) if (pid !== process.pid) process.kill(pid, 'SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   };
 
