@@ -153,6 +153,10 @@ describe('submitting (fake Slurm clients on PATH)', () => {
     expect(launch(request(out, { resume: true }))).toMatch(/submitted shards 1-2 of 4 as job 13 .*merge job 14/);
     expect(calls()).toEqual(expect.arrayContaining(['scancel 12']));
     expect(calls().filter((c) => c.startsWith('sbatch')).at(-2)).toMatch(/--array=1-2 /);
+    // Every shard done and the merge queued: nothing to relaunch (and no second merge).
+    for (const shard of [1, 2]) writeFileSync(layout.marker(shard), 'done\n');
+    queue(['14|14|N/A|PENDING|None']);
+    expect(launch(request(out, { resume: true }))).toMatch(/every shard is done; merge job 14 is PENDING: nothing to relaunch/);
     expect(JSON.parse(readFileSync(layout.record, 'utf8')).submissions.map((s: { job: string; shards: number[] }) => [s.job, s.shards])).toEqual([
       ['11', [0, 1, 2, 3]],
       ['13', [1, 2]],

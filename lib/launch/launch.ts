@@ -84,14 +84,19 @@ export function launch(request: LaunchRequest): string {
   if (existing) sameLaunch(existing, plan);
   const done = existing ? completedShards(dir, plan.shards) : new Set<number>();
   const todo = Array.from({ length: plan.shards }, (_, i) => i).filter((i) => !done.has(i));
-  if (flags.dryRun) return executor.dryRun(plan, files, todo);
+  const allMarked = `${dir}: every shard has its completion marker; merge them with: leaf merge --launch ${dir}\n`;
+  if (flags.dryRun) return todo.length > 0 ? executor.dryRun(plan, files, todo) : allMarked;
 
   executor.checkSubmit();
   if (launched && !request.resume) throw new Error(`${dir} holds a launch of ${plan.shards} shards: add --resume to relaunch the shards that did not finish, or choose another --out`);
   if (!existing && (existsSync(join(dir, 'run.json')) || existsSync(join(dir, 'manifest.json'))))
     throw new Error(`${dir} holds the output of a run that was not launched with --executor; choose another --out`);
   if (existsSync(join(dir, 'manifest.json'))) return `${dir}: every shard is done and merged (${join(dir, 'attributions.arrow')}); nothing to relaunch\n`;
-  if (launched && todo.length === 0) return `${dir}: every shard has its completion marker; merge them with: leaf merge --launch ${dir}\n`;
+  if (launched && todo.length === 0) {
+    const merge = existing.submissions.at(-1)!.merge;
+    const job = executor.query(existing).merges.get(merge);
+    return isActive(job) ? `${dir}: every shard is done; merge job ${merge} is ${job!.state}: nothing to relaunch\n` : allMarked;
+  }
 
   const record: LaunchRecord = existing
     ? { ...existing, settings: plan.settings }
