@@ -86,8 +86,9 @@ describe('the job files', () => {
     expect(existsSync(out)).toBe(false);
   });
 
-  it('needs --shards', () => {
+  it('needs --shards, at least 2', () => {
     expect(() => launch(request(fresh('x'), { shards: undefined }))).toThrow(/needs the number of shards: --shards N/);
+    expect(() => launch(request(fresh('x'), { shards: 1 }))).toThrow(/--shards 1: launch at least 2 shards/);
   });
 });
 

@@ -64,6 +64,7 @@ export function launch(request: LaunchRequest): string {
   const { flags } = request;
   if (!flags.executor) throw new Error('no --executor given');
   if (request.shards === undefined) throw new Error(`--executor ${flags.executor} needs the number of shards: --shards N`);
+  if (request.shards < 2) throw new Error(`--executor ${flags.executor} --shards ${request.shards}: launch at least 2 shards (one shard is one plain job: sbatch --wrap 'npx leaf ${request.command} ...')`);
   const executor = getExecutor(flags.executor);
   const dir = resolve(request.out);
   const plan: LaunchPlan = {
