@@ -27,7 +27,7 @@ let cluster: SlurmCluster | undefined;
 let work: string;
 
 function leaf(args: string[]) {
-  const result = spawnSync(process.execPath, [LEAF, ...args], { env: { ...cluster!.env, LEAF_BACKEND: 'native' }, encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [LEAF, ...args], { env: cluster!.env, encoding: 'utf8' });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr, output: `${result.stdout}\n${result.stderr}` };
 }
 
