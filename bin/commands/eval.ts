@@ -1,8 +1,9 @@
 import { Command } from 'commander';
 import { addOptions, parseNumber, type OptionSpecs } from '../../lib/util/options.ts';
 import { backendNames, type BackendChoice } from '../../lib/runtime/index.ts';
-import { evalDefaults, evaluate, listCheckers } from '../../lib/eval/index.ts';
-import { notShardable } from './not-shardable.ts';
+import { shardOptionSpecs } from '../../lib/corpus/index.ts';
+import { evalDefaults, evaluate, evaluateShard, listCheckers } from '../../lib/eval/index.ts';
+import { shardedCommand } from './sharded.ts';
 
 interface EvalFlags {
   model: string;
@@ -19,6 +20,9 @@ interface EvalFlags {
   out?: string;
   details?: string;
   backend?: BackendChoice;
+  shard?: string;
+  shards?: number;
+  resume: boolean;
 }
 
 const specs: OptionSpecs<EvalFlags> = {
@@ -33,20 +37,31 @@ const specs: OptionSpecs<EvalFlags> = {
   inputField: { flags: '--input-field <name>', description: 'corpus column of the optional input (default input)' },
   responseField: { flags: '--response-field <name>', description: 'corpus column of the reference response (default output)' },
   answerField: { flags: '--answer-field <name>', description: 'corpus column of the gold answer (default answer)' },
-  out: { flags: '--out <file>', description: 'also write the JSON summary here' },
+  out: { flags: '--out <file>', description: 'also write the JSON summary here (with --shard: the shard directory; with --executor: the launch directory)' },
   details: { flags: '--details <file>', description: 'per-sample predictions and attention masses (JSONL)' },
   backend: { flags: '--backend <name>', description: 'tensor backend', choices: ['auto', ...backendNames()], env: 'LEAF_BACKEND' },
+  ...shardOptionSpecs('rows k with k mod n = i; --out is then the shard directory'),
+  resume: { flags: '--resume', description: 'with --shard: keep the part this shard already wrote (a relaunch)', default: false },
 };
 
-export const evalCommand = notShardable(
-  addOptions(new Command('eval').description('accuracy and attention mass on confounders of a model'), specs),
-  'eval runs in one process (a held-out test set, not the training corpus); run it as one job, e.g. sbatch --wrap \'npx leaf eval ...\'',
-).action(
-  async (flags: EvalFlags) => {
+export const evalCommand = shardedCommand<EvalFlags>(
+  new Command('eval').description('accuracy and attention mass on confounders of a model'),
+  'eval',
+  specs,
+  async ({ shard, shards, resume, ...flags }) => {
     const mapping = Object.fromEntries(
       (['idField', 'instructionField', 'inputField', 'responseField', 'answerField'] as const).filter((key) => flags[key] !== undefined).map((key) => [key, flags[key]]),
     );
-    const result = await evaluate({ ...flags, mapping });
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    if (shard === undefined) {
+      if (resume) throw new Error('--resume applies with --shard (one process keeps no state: run it again)');
+      process.stdout.write(`${JSON.stringify(await evaluate({ ...flags, mapping }), null, 2)}\n`);
+      return;
+    }
+    if (flags.out === undefined) throw new Error('--shard needs --out DIR: the shard directory its part is written to');
+    const result = await evaluateShard({ ...flags, mapping, shard, shards, resume, out: flags.out });
+    process.stdout.write(`leaf eval: shard ${result.shard.index}/${result.shard.count}: ${result.rows} row(s) ${result.reused ? 'already evaluated' : 'evaluated'} in ${result.dir}; combine the shards with leaf merge\n`);
+  },
+  (flags) => {
+    if (flags.details !== undefined) throw new Error('--details with --executor: the merge writes the details to DIR/details.jsonl; leave out --details');
   },
 );

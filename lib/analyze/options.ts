@@ -1,6 +1,6 @@
 import { attributionMethodNames } from '../attribution/index.ts';
 import { parseRuleSpec, thresholdRuleNames } from '../confounders/index.ts';
-import { DEFAULT_FIELD_MAPPING, parseShard } from '../corpus/index.ts';
+import { DEFAULT_FIELD_MAPPING, shardOptionSpecs } from '../corpus/index.ts';
 import { listCheckers } from '../eval/checkers/index.ts';
 import { backendNames, type BackendChoice } from '../runtime/index.ts';
 import { parseNumber, type OptionSpecs } from '../util/options.ts';
@@ -104,12 +104,7 @@ export const analyzeOptionSpecs: OptionSpecs<AnalyzeOptions> = {
   onError: { flags: '--on-error <what>', description: 'bad corpus records: fail before writing anything, or skip and record them in the manifest', default: analyzeDefaults.onError, choices: ['fail', 'skip'] },
   arrowFormat: { flags: '--arrow-format <encoding>', description: 'Arrow IPC stream (Hugging Face datasets) or file (Feather v2) encoding', default: analyzeDefaults.arrowFormat, choices: ['stream', 'file'] },
   resume: { flags: '--resume', description: 'continue an interrupted run in --out (same options and data)', default: analyzeDefaults.resume },
-  shard: {
-    flags: '--shard <i/n|auto>',
-    description: 'process shard i of n (whole windows of batch-size × 16 samples, so merged shards equal one run; combine them with leaf merge); auto: i and n from a Slurm array task or a Kubernetes Indexed Job',
-    parse: (raw) => (raw.trim() === 'auto' || parseShard(raw), raw),
-  },
-  shards: { flags: '--shards <n>', description: 'shard count: for --shard auto (needed in Kubernetes Indexed Jobs), and how many shards --executor launches', parse: parseNumber('--shards', { min: 1, integer: true }) },
+  ...shardOptionSpecs('whole windows of batch-size × 16 samples, so merged shards equal one run'),
   limit: { flags: '--limit <n>', description: 'analyse only the first n samples of the corpus', parse: parseNumber('--limit', { min: 1, integer: true }) },
   backend: { flags: '--backend <name>', description: 'tensor backend', env: 'LEAF_BACKEND', choices: ['auto', ...backendNames()] },
   progress: { flags: '--no-progress', description: 'no progress bar / progress lines on stderr', default: analyzeDefaults.progress },

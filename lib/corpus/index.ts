@@ -43,4 +43,4 @@ export {
   type SkippedSample,
   type AssembleResult,
 } from './resumable.ts';
-export { resolveShard } from './shard-auto.ts';
+export { resolveShard, shardOptionSpecs } from './shard-auto.ts';

@@ -1,4 +1,5 @@
 import { parseShard, type Shard } from './resumable.ts';
+import { parseNumber, type OptionSpecs } from '../util/options.ts';
 
 /**
  * The shard a process runs: `i/n` as given, or `auto` from the scheduler that started it — a Slurm
@@ -39,4 +40,16 @@ export function resolveShard(spec: string, shards?: number, env: NodeJS.ProcessE
   } catch {
     throw new Error(`--shard auto: shard index ${index} from ${source} is not below the shard count ${count}`);
   }
+}
+
+/** `--shard` and `--shards` of a sharded command; `what` says how a shard's part of the work is chosen. */
+export function shardOptionSpecs(what: string): OptionSpecs<{ shard?: string; shards?: number }> {
+  return {
+    shard: {
+      flags: '--shard <i/n|auto>',
+      description: `process shard i of n (${what}; combine the shards with leaf merge); auto: i and n from a Slurm array task or a Kubernetes Indexed Job`,
+      parse: (raw) => (raw.trim() === 'auto' || parseShard(raw), raw),
+    },
+    shards: { flags: '--shards <n>', description: 'shard count: for --shard auto (needed in Kubernetes Indexed Jobs), and how many shards --executor launches', parse: parseNumber('--shards', { min: 1, integer: true }) },
+  };
 }

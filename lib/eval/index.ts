@@ -3,3 +3,4 @@ export { evaluate, evalDefaults, type EvalOptions, type EvalResult } from './eva
 export { answerAccuracy, promptIds, type AnswerItem, type Prediction, type AccuracyOptions } from './accuracy.ts';
 export { regionAttentionMass, type MassItem, type RegionMass } from './attention-mass.ts';
 export { getChecker, listCheckers, type AnswerChecker } from './checkers/index.ts';
+export { evaluateShard, mergeEvalShards, isEvalShard, EVAL_PART_FILE, type EvalShardResult, type EvalShardOptions } from './shard.ts';

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { parseNumber, type OptionSpecs } from '../util/options.ts';
 import { describeExecutors, executorNames, getExecutor } from './executors/index.ts';
-import { launchLayout } from './layout.ts';
+import { launchLayout, mergedOutput } from './layout.ts';
 import { completedShards, readLaunchRecord, writeLaunchRecord } from './record.ts';
 import { isActive, isQueued } from './status.ts';
 import { arraySpec } from './shell.ts';
@@ -90,9 +90,10 @@ export function launch(request: LaunchRequest): string {
 
   executor.checkSubmit();
   if (launched && !request.resume) throw new Error(`${dir} holds a launch of ${plan.shards} shards: add --resume to relaunch the shards that did not finish, or choose another --out`);
-  if (!existing && (existsSync(join(dir, 'run.json')) || existsSync(join(dir, 'manifest.json'))))
+  const merged = mergedOutput(plan.command, dir);
+  if (!existing && (existsSync(join(dir, 'run.json')) || existsSync(merged.marker)))
     throw new Error(`${dir} holds the output of a run that was not launched with --executor; choose another --out`);
-  if (existsSync(join(dir, 'manifest.json'))) return `${dir}: every shard is done and merged (${join(dir, 'attributions.arrow')}); nothing to relaunch\n`;
+  if (existsSync(merged.marker)) return `${dir}: every shard is done and merged (${merged.output}); nothing to relaunch\n`;
   if (launched && todo.length === 0) {
     const merge = existing.submissions.at(-1)!.merge;
     const job = executor.query(existing).merges.get(merge);

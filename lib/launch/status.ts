@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { runProgress } from '../corpus/index.ts';
 import { getExecutor } from './executors/index.ts';
-import { launchLayout } from './layout.ts';
+import { launchLayout, mergedOutput } from './layout.ts';
 import { completedShards, requireLaunchRecord } from './record.ts';
 import type { JobState, LaunchRecord } from './types.ts';
 
@@ -39,7 +38,7 @@ export function launchStatus(dir: string): LaunchStatus {
   const record = requireLaunchRecord(dir);
   const layout = launchLayout(dir);
   const done = completedShards(dir, record.shards);
-  const merged = existsSync(join(dir, 'manifest.json'));
+  const merged = existsSync(mergedOutput(record.command, dir).marker);
   const submitted = new Set(record.submissions.flatMap((s) => s.shards));
   const needsQueue = record.submissions.length > 0 && (!merged || done.size < record.shards);
   const view = needsQueue ? getExecutor(record.executor).query(record) : undefined;
@@ -70,7 +69,7 @@ export function formatStatus(status: LaunchStatus): string {
     const what = s.phase === 'done' ? 'done' : s.phase === 'active' ? describeJob(s.job) : s.phase === 'failed' ? `FAILED: ended without a completion marker${s.job ? ` (${describeJob(s.job)})` : ''}, log ${s.log}` : 'not submitted';
     lines.push(`  shard ${s.shard}/${record.shards}  ${samples.padEnd(18)} ${what}`);
   }
-  if (status.merged) lines.push(`  merged: ${join(status.dir, 'attributions.arrow')}`);
+  if (status.merged) lines.push(`  merged: ${mergedOutput(record.command, status.dir).output}`);
   else if (status.merge) lines.push(`  merge: ${describeJob(status.merge)}`);
   const failed = shards.filter((s) => s.phase === 'failed' || s.phase === 'unsubmitted');
   if (failed.length > 0 && settled(status))

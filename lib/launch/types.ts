@@ -13,10 +13,13 @@ export interface LaunchSettings {
   volumeClaim?: string;
 }
 
+/** The commands that run sharded on a cluster. */
+export type LaunchCommand = 'analyze' | 'prune' | 'eval';
+
 /** Everything needed to write a launch's job files: where, what every shard runs, and how. */
 export interface LaunchPlan {
-  /** The sharded command (only `analyze` is corpus-sized and sharded today). */
-  command: 'analyze';
+  /** The sharded command. */
+  command: LaunchCommand;
   /** The launch directory (absolute): merged output, shards/, logs/, launch/. */
   dir: string;
   /** Working directory of every job: relative paths in `argv` resolve against it. */
