@@ -197,10 +197,35 @@ describe('merging shards', () => {
   }, 120_000);
 });
 
-describe('commands that are not sharded', () => {
+describe('prune --verify and eval on a cluster', () => {
   const run = (command: Command, args: string[]) => command.exitOverride().parseAsync(args, { from: 'user' });
-  it('prune and eval say so when asked for an executor', async () => {
-    await expect(run(pruneCommand, ['--attributions', 'a', '--data', 'b', '--out', 'c', '--executor', 'slurm'])).rejects.toThrow(/leaf prune --executor is not supported: prune --verify resumes .* does not split across processes/);
-    await expect(run(evalCommand, ['--model', 'm', '--data', 'd', '--shard', '0/2'])).rejects.toThrow(/leaf eval --shard is not supported: eval runs in one process/);
+  const printed = async (command: Command, args: string[]) => {
+    const write = process.stdout.write;
+    let text = '';
+    process.stdout.write = ((chunk: string) => ((text += chunk), true)) as typeof process.stdout.write;
+    try {
+      await run(command, args);
+    } finally {
+      process.stdout.write = write;
+    }
+    return text;
+  };
+
+  it('--dry-run writes the shard lines of prune --verify and eval', async () => {
+    const prune = await printed(pruneCommand, ['--attributions', 'a', '--data', 'b', '--out', fresh('prune'), '--verify', '--teacher', 't', '--student', 's', '--executor', 'slurm', '--shards', '3', '--dry-run']);
+    expect(prune).toMatch(/bin\/leaf\.js prune --attributions a --data b --verify --teacher t --student s --shard auto --shards 3 --resume --out \S+\/shards\/"\$i"\n/);
+    const evalOut = fresh('eval');
+    const evaluation = await printed(evalCommand, ['--model', 'm', '--data', 'd', '--checker', 'exact', '--out', evalOut, '--executor', 'slurm', '--shards', '2', '--dry-run']);
+    expect(evaluation).toMatch(/bin\/leaf\.js eval --model m --data d --checker exact --shard auto --shards 2 --resume --out \S+\/shards\/"\$i"\n/);
+    expect(evaluation).toContain(`merge --launch ${evalOut}`);
+    expect(existsSync(evalOut)).toBe(false);
+  });
+
+  it('refuses what a launch of them cannot do', async () => {
+    await expect(run(pruneCommand, ['--attributions', 'a', '--data', 'b', '--out', 'c', '--executor', 'slurm', '--shards', '2', '--dry-run'])).rejects.toThrow(/--executor applies with --verify: without it prune takes seconds/);
+    await expect(run(evalCommand, ['--model', 'm', '--data', 'd', '--out', 'o', '--details', 'x', '--executor', 'slurm', '--shards', '2', '--dry-run'])).rejects.toThrow(/--details with --executor: the merge writes the details to DIR\/details\.jsonl/);
+    await expect(run(evalCommand, ['--model', 'm', '--data', 'd', '--executor', 'slurm', '--shards', '2', '--dry-run'])).rejects.toThrow(/--executor needs --out DIR/);
+    await expect(run(evalCommand, ['--model', 'm', '--data', 'd', '--shard', '0/2'])).rejects.toThrow(/--shard needs --out DIR/);
+    await expect(run(evalCommand, ['--model', 'm', '--data', 'd', '--shards', '2'])).rejects.toThrow(/--shards applies with --shard auto or --executor/);
   });
 });
