@@ -17,7 +17,7 @@ const specs: OptionSpecs<StatusFlags> = {
 const sleep = (seconds: number) => new Promise((done) => setTimeout(done, seconds * 1000));
 
 export const statusCommand = addOptions(
-  new Command('status').description('progress of a launch (analyze --executor): shards done, queued, running, failed; the merge').argument('<dir>', 'the launch directory (its --out)'),
+  new Command('status').description('progress of a launch (analyze, prune --verify or eval with --executor): shards done, queued, running, failed; the merge').argument('<dir>', 'the launch directory (its --out)'),
   specs,
 ).action(async (dir: string, flags: StatusFlags) => {
   let status = launchStatus(dir);

@@ -28,7 +28,7 @@ export interface LaunchStatus {
   shards: ShardStatus[];
   /** The newest merge job, as the scheduler reports it. */
   merge?: JobState;
-  /** The merged output is written. */
+  /** The merged output is written (its last file, mergedOutput's marker, exists). */
   merged: boolean;
   note?: string;
 }

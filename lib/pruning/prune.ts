@@ -234,7 +234,6 @@ export interface PruneShardResult {
 export async function pruneShard(options: PruneOptions & { shard: string }): Promise<PruneShardResult> {
   const started = performance.now();
   const prepared = await preparePrune(options);
-  if (!options.verify) throw new Error('--shard applies with --verify: without it prune takes seconds, run it in one process');
   const resolved = resolveShard(options.shard, options.shards);
   const shard = resolved.count > 1 ? { ...resolved, block: options.batchSize } : resolved;
   const timings: Record<string, number> = {};
