@@ -12,6 +12,7 @@ import { loadTokenizer, renderPrompt } from '../lib/text/index.ts';
 import { writeRows } from '../lib/corpus/rows.ts';
 import type { AttributionRow } from '../lib/corpus/types.ts';
 import { saveStudent } from '../lib/distill/index.ts';
+import { mergeCommand } from '../bin/commands/merge.ts';
 import { evaluate, evaluateShard, getChecker, mergeEvalShards, type EvalOptions } from '../lib/eval/index.ts';
 import { writeJsonl, writeTinyModel, TEACHER_SHAPE, VOCAB } from './distill-fixtures.ts';
 
@@ -161,5 +162,12 @@ describe('sharded eval (--shard i/n, leaf merge)', () => {
     await expect(evaluateShard({ ...base, shard: '0/2', out: shardDirs[0] })).rejects.toThrow(/already holds shard 0\/2 of an evaluation; add --resume/);
     expect(await evaluateShard({ ...base, shard: '0/2', out: shardDirs[0], resume: true })).toMatchObject({ reused: true, rows: 3 });
     await expect(evaluateShard({ ...base, maxNewTokens: 3, shard: '0/2', out: shardDirs[0], resume: true })).rejects.toThrow(/cannot resume .* with other data, model or options/);
+  });
+
+  it('leaf merge recognises eval shards, and refuses a mix with other shards', async () => {
+    const merge = (args: string[]) => mergeCommand.exitOverride().parseAsync(args, { from: 'user' });
+    await merge([...shardDirs, '--out', join(dir, 'cli.json')]);
+    expect(JSON.parse(readFileSync(join(dir, 'cli.json'), 'utf8'))).toMatchObject({ n: 5, attention_samples: 4 });
+    await expect(merge([shardDirs[0], join(dir, 'analysis-like'), '--out', join(dir, 'y.json')])).rejects.toThrow(/analysis-like is a shard of leaf analyze but .*shard-0 is a shard of leaf eval/);
   });
 });

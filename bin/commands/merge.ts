@@ -47,7 +47,7 @@ export const mergeCommand = addOptions(
   if (shardDirs.length === 0) throw new Error('name the shard directories to merge, or --launch DIR');
   const kind = shardKind(shardDirs);
   if (flags.details !== undefined && kind !== 'eval') throw new Error(`--details applies to shards of leaf eval; these are shards of leaf ${kind}`);
-  if (flags.arrowFormat !== undefined && kind !== 'analyze') throw new Error(`--arrow-format applies to shards of leaf analyze; shards of leaf ${kind} keep the format they were run with`);
+  if (flags.arrowFormat !== undefined && kind !== 'analyze') throw new Error(`--arrow-format applies to shards of leaf analyze, not leaf ${kind}${kind === 'prune' ? ' (its shards keep the format they were run with)' : ''}`);
   if (kind === 'eval') {
     if (flags.out === undefined && flags.details === undefined) throw new Error('name where the merged evaluation goes: --out FILE (the summary) and/or --details FILE');
     printEval(mergeEvalShards(shardDirs, flags));
