@@ -50,7 +50,7 @@ const identity = { mode: 'identity' as const, shared: cfg.vocab, sameToken: (a: 
 const teacher = new LiveTeacher(teacherModel, identity);
 const ctx: StepContext = {
   student, teacher,
-  settings: { loss: getLoss('forward-kl'), temperature: 1, beta: 0.5, ceWeight: 0, attentionWeight: 0, attentionLayers: 1 },
+  settings: { loss: getLoss('forward-kl'), temperature: 1, beta: 0.5, ceWeight: 0, attentionWeight: 0, attentionLayers: 1, focusWeight: 0 },
 };
 const prng = Prng.fromSeed(0);
 const targets = Array.from({ length: cfg.response }, (_, j) => cfg.length - cfg.response + j);

@@ -1,39 +1,40 @@
 /**
- * Planted-confounder benchmark: how well leaf finds distractors it did not plant itself, and what
- * LeaF buys over plain KD, on the shipped task (data/synth, data/models; see analyses/train-base.ts).
- * Writes reports/planted-confounders.json and .md.
+ * Planted-confounder benchmark over every task family of lib/synth: does the detector find the
+ * distractor it did not plant, and does LeaF move the student off it — the paper's configuration
+ * beside leaf's defaults. Writes reports/planted-confounders/<family>.json per family and
+ * reports/planted-confounders.md (+ .json) over all of them.
  *
- *   npx tsx analyses/planted-confounders.ts [--seeds 3] [--samples 1000] [--eval-samples 500]
- *       [--steps 600] [--rule percentile:p=0.1] [--work DIR] [--out reports/planted-confounders]
+ *   npx tsx analyses/planted-confounders.ts            (every family, 3 seeds; one command)
+ *   npx tsx analyses/planted-confounders.ts --families far --seeds 3 [--samples 1000] [--eval-samples 500]
+ *       [--steps 600] [--work DIR] [--render-only]
  *
- * 1. Detection on the first --samples train-distill samples (every sample analysed): for
- *    grad-l2, grad-x-input, integrated-gradients and occlusion (`leaf analyze` each), and the
- *    baselines random / student-only gradient norm / student attention weight: token AUROC of
- *    "low Δ" for "token lies on the planted distractor", precision and recall of the flags for the
- *    threshold sweep p ∈ {0.05, 0.10, 0.15, 0.2} (percentile rule, cap 0.5), the most-flagged token
- *    and the top flagged span (lowest mean Δ) on the distractor in teacher-right/student-wrong
- *    samples, and, after `leaf prune --verify` (span mode, --rule), the top *verified* span.
- * 2. Distillation, for each seed: KD (originals only) vs LeaF (originals + span counterfactuals of
- *    the --method analysis at --rule, all of them as in the demo, and only the verified ones as in
- *    the paper) with the demo's settings; accuracy on the
- *    shortcut-broken test split and the clean control, answers that copy the distractor, and the
- *    share of attention on the planted distractor. Also LeaF on collective counterfactuals, and
- *    LeaF per threshold p (first seed only).
+ * Models and data per family: data/ for `shipped`, data/families/<name>/ for the others (made by
+ * `analyses/train-base.ts --family NAME`; same layout: models/{teacher,student}, synth/).
+ *
+ * 1. Detection on the first --samples train-distill samples: the paper's pipeline (grad-l2, rule
+ *    percentile:p=0.05,cap=0.5) and the default (contrastive, same rule), each through
+ *    `leaf analyze`; a random baseline. Token AUROC of "low Δ" for "token on a planted distractor";
+ *    top flagged span on a distractor over all samples and over teacher-right/student-wrong (TCSW)
+ *    samples; analyse time of both in the same run (ratio) and passes per sample.
+ * 2. Distillation per seed: KD (originals only); LeaF as in the paper (grad-l2 span
+ *    counterfactuals, plain KL); LeaF with leaf's defaults (contrastive span counterfactuals +
+ *    focus term). Accuracy on the shortcut-broken test split and the clean control, answers copying
+ *    the distractor, attention share on the distractor (test split).
  */
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runAnalyze } from '../lib/analyze/index.ts';
-import { readAttributions, readPruned } from '../lib/corpus/index.ts';
-import type { AttributionRow, PrunedRow } from '../lib/corpus/types.ts';
+import { readAttributions } from '../lib/corpus/index.ts';
+import type { AttributionRow } from '../lib/corpus/types.ts';
 import { Prng } from '../lib/distill/data/prng.ts';
 import { distill } from '../lib/distill/index.ts';
 import { answerAccuracy, getChecker } from '../lib/eval/index.ts';
 import { loadModel } from '../lib/models/index.ts';
 import { prune } from '../lib/pruning/index.ts';
 import { initRuntime, type BackendChoice } from '../lib/runtime/index.ts';
-import type { SynthSample } from '../lib/synth/index.ts';
+import { getFamily, listFamilies, type SynthSample } from '../lib/synth/index.ts';
 import { loadTokenizer } from '../lib/text/index.ts';
 import { writeFileAtomic } from '../lib/util/atomic.ts';
 import {
@@ -41,210 +42,72 @@ import {
   auroc,
   demoDefaults,
   distillOptions,
-  MAX_NEW_TOKENS,
   EVAL_BATCH,
+  MAX_NEW_TOKENS,
   plantedAttention,
   plantedPairs,
   plantedTokenLabels,
-  precisionRecall,
   pruneOptions,
   reflag,
-  scoreAsDelta,
-  SHIPPED,
   spanOnPlanted,
   spansByDelta,
   splitAccuracy,
-  tokenAttention,
   type DemoOptions,
 } from '../lib/demo/index.ts';
 
 const { values } = parseArgs({
   options: {
+    families: { type: 'string', default: listFamilies().map((f) => f.name).join(',') },
     seeds: { type: 'string', default: '3' },
     samples: { type: 'string', default: String(demoDefaults.samples) },
     'eval-samples': { type: 'string', default: '500' },
     steps: { type: 'string', default: String(demoDefaults.steps) },
-    method: { type: 'string', default: demoDefaults.method },
-    rule: { type: 'string', default: demoDefaults.rule },
-    'ig-steps': { type: 'string', default: '16' },
     work: { type: 'string' },
     out: { type: 'string', default: 'reports/planted-confounders' },
     backend: { type: 'string', default: 'native' },
+    'render-only': { type: 'boolean', default: false },
   },
 });
 
+/** The paper's detection pipeline, and the default of `leaf analyze` / `leaf demo`. */
+const PAPER = { method: 'grad-l2', rule: 'percentile:p=0.05,cap=0.5' };
+const DEFAULT = { method: demoDefaults.method, rule: demoDefaults.rule };
+/** Passes per sample and model (forward-equivalents: a backward ≈ 2 forwards). */
+const PASSES: Record<string, string> = {
+  'grad-l2': '1 forward + 1 backward (≈ 3 forward-equivalents)',
+  contrastive: '1 forward + 1 backward, then ≤ 10 forwards of shortened samples (≤ 6 candidates + ≤ 4 redundancy checks; ≈ 13 forward-equivalents at most)',
+};
+
 const started = performance.now();
-const SWEEP = [0.05, 0.1, 0.15, 0.2];
-const METHODS = ['grad-l2', 'grad-x-input', 'integrated-gradients', 'occlusion'];
-const seeds = Array.from({ length: Number(values.seeds) }, (_, i) => i);
-const work = values.work ?? join(tmpdir(), `leaf-planted-${process.pid}`);
-mkdirSync(work, { recursive: true });
-const backend = values.backend as BackendChoice;
-const runtime = await initRuntime({ backend, quiet: true });
-const base: DemoOptions & { teacher: string; student: string } = {
-  ...demoDefaults, teacher: SHIPPED.teacher, student: SHIPPED.student, corpus: SHIPPED.corpus, out: work,
-  samples: Number(values.samples), evalSamples: Number(values['eval-samples']), steps: Number(values.steps),
-  method: values.method!, rule: values.rule!, backend, progress: false,
-};
-/** A stage directory of this run, emptied first (a rerun with the same --work starts over). */
-const fresh = (dir: string) => {
-  rmSync(dir, { recursive: true, force: true });
-  return dir;
-};
-const ruleFor = (p: number) => `percentile:p=${p},cap=0.5`;
 const log = (line: string) => process.stdout.write(`[${((performance.now() - started) / 1000).toFixed(0)} s] ${line}\n`);
+const families = values.families!.split(',').map((name) => getFamily(name).name);
+const partsDir = values.out!;
+mkdirSync(partsDir, { recursive: true });
+const args = process.argv.slice(2).filter((arg, i, all) => arg !== '--work' && all[i - 1] !== '--work' && !arg.startsWith('--work=') && arg !== '--render-only');
 
-// ---------------------------------------------------------------------------------------------
-// Data: the shipped splits, the first n samples of each, written where every stage reads them.
-function readSplit(split: string, n: number): { path: string; samples: SynthSample[] } {
-  const samples = readFileSync(join(SHIPPED.corpus, `${split}.jsonl`), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as SynthSample).slice(0, n);
-  const path = join(work, `${split}.jsonl`);
-  writeFileAtomic(path, samples.map((s) => JSON.stringify(s) + '\n').join(''));
-  return { path, samples };
-}
-const analysis = readSplit('train-distill', base.samples);
-const test = readSplit('test', base.evalSamples);
-const clean = readSplit('clean', base.evalSamples);
-const sampleById = new Map(analysis.samples.map((s) => [s.id, s]));
-
-// Teacher-right / student-wrong samples: the paper's selection, where the top span is judged.
-async function answers(dir: string): Promise<Map<string, boolean>> {
-  const model = await loadModel(dir);
-  try {
-    const items = analysis.samples.map((s) => ({ id: s.id, instruction: s.instruction, input: '', answer: s.answer }));
-    const predictions = answerAccuracy(model, await loadTokenizer(dir), items, getChecker('numeric'), { maxNewTokens: MAX_NEW_TOKENS, batchSize: EVAL_BATCH });
-    return new Map(predictions.map((p) => [p.id, p.correct]));
-  } finally {
-    model.dispose();
+if (!values['render-only']) {
+  const runtime = await initRuntime({ backend: values.backend as BackendChoice, quiet: true });
+  for (const family of families) {
+    const result = await runFamily(family, runtime.backend);
+    writeFileAtomic(join(partsDir, `${family}.json`), JSON.stringify(result, null, 2) + '\n');
+    log(`${family}: wrote ${join(partsDir, `${family}.json`)}`);
   }
 }
-const teacherRight = await answers(base.teacher);
-const studentRight = await answers(base.student);
-const tcsw = new Set(analysis.samples.filter((s) => teacherRight.get(s.id) && !studentRight.get(s.id)).map((s) => s.id));
-log(`${analysis.samples.length} analysis samples: teacher right ${[...teacherRight.values()].filter(Boolean).length}, student right ${[...studentRight.values()].filter(Boolean).length}, teacher-right/student-wrong ${tcsw.size}`);
+render();
 
-// ---------------------------------------------------------------------------------------------
-// Detection metrics of one set of rows (a method's Δ, or a baseline's score turned into a Δ).
-interface SweepPoint {
-  p: number;
-  precision: number | null;
-  recall: number | null;
-  flaggedPerSample: number;
-  /** Teacher-right/student-wrong samples whose top flagged span lies on the distractor (no span = miss). */
-  topSpanOnDistractorTcsw: number | null;
+function familyRoot(family: string): string {
+  return family === 'shipped' ? 'data' : join('data', 'families', family);
 }
 
-interface Detection {
-  tokenAuroc: number | null;
-  /** Share of TCSW samples whose single lowest-Δ token lies inside the distractor. */
-  topTokenOnDistractorTcsw: number | null;
-  sweep: SweepPoint[];
+type Stats = { mean: number | null; std: number | null; n: number };
+function stats(xs: (number | null)[]): Stats {
+  const v = xs.filter((x): x is number => x !== null);
+  if (v.length === 0) return { mean: null, std: null, n: 0 };
+  const mean = v.reduce((a, b) => a + b, 0) / v.length;
+  const std = v.length > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (v.length - 1)) : 0;
+  return { mean, std, n: v.length };
 }
 
-function detection(rows: AttributionRow[]): Detection {
-  const pairs = plantedPairs(rows, analysis.samples);
-  const scores: number[] = [];
-  const labels: boolean[] = [];
-  let topTokenHits = 0;
-  let tcswCount = 0;
-  for (const { row, sample } of pairs) {
-    const truth = plantedTokenLabels(row, sample.distractor_spans);
-    row.delta.forEach((d, i) => {
-      scores.push(-d);
-      labels.push(truth[i]);
-    });
-    if (!tcsw.has(row.id)) continue;
-    tcswCount++;
-    const candidates = row.delta.map((d, i) => ({ d, i })).filter(({ i }) => row.text.slice(row.char_start[i], row.char_end[i]).trim() !== '');
-    const top = candidates.reduce((best, c) => (c.d < best.d ? c : best), candidates[0]);
-    if (top && truth[top.i]) topTokenHits++;
-  }
-  const sweep = SWEEP.map((p) => {
-    const flagged = pairs.map(({ row }) => reflag(row, ruleFor(p), row.delta));
-    const flags = flagged.flatMap((r) => r.flagged);
-    const truth = pairs.flatMap(({ row, sample }) => plantedTokenLabels(row, sample.distractor_spans));
-    const { precision, recall } = precisionRecall(flags, truth);
-    let hits = 0;
-    flagged.forEach((r, k) => {
-      if (!tcsw.has(r.id)) return;
-      const top = spansByDelta(r)[0];
-      if (top && spanOnPlanted(r.text, top.span, pairs[k].sample.distractor_spans)) hits++;
-    });
-    return { p, precision, recall, flaggedPerSample: flags.filter(Boolean).length / Math.max(1, pairs.length), topSpanOnDistractorTcsw: tcswCount ? hits / tcswCount : null };
-  });
-  return { tokenAuroc: auroc(scores, labels), topTokenOnDistractorTcsw: tcswCount ? topTokenHits / tcswCount : null, sweep };
-}
-
-/** Base rate of the top-token hit: the mean share of an instruction's tokens that lie on the distractor (TCSW samples). */
-function baseRate(rows: AttributionRow[]): number | null {
-  const shares = plantedPairs(rows, analysis.samples)
-    .filter(({ row }) => tcsw.has(row.id))
-    .map(({ row, sample }) => {
-      const words = row.char_start.map((s, i) => row.text.slice(s, row.char_end[i]).trim() !== '');
-      const truth = plantedTokenLabels(row, sample.distractor_spans);
-      return truth.filter((t, i) => t && words[i]).length / words.filter(Boolean).length;
-    });
-  return shares.length ? shares.reduce((a, b) => a + b, 0) / shares.length : null;
-}
-
-/** After verification: among each TCSW sample's verified span counterfactuals, the one removing the lowest-mean-Δ text. */
-function verifiedTopSpan(rows: AttributionRow[], pruned: PrunedRow[]): { onDistractor: number | null; samplesWithVerified: number; tcsw: number } {
-  const byId = new Map(rows.map((r) => [r.id, r]));
-  const verified = new Map<string, PrunedRow[]>();
-  for (const r of pruned) if (r.kind === 'counterfactual' && r.verified) verified.set(r.source_id, [...(verified.get(r.source_id) ?? []), r]);
-  let withVerified = 0;
-  let hits = 0;
-  for (const id of tcsw) {
-    const row = byId.get(id);
-    const sample = sampleById.get(id)!;
-    const candidates = verified.get(id) ?? [];
-    if (!row || candidates.length === 0) continue;
-    withVerified++;
-    const meanDelta = (span: { start: number; end: number }) => {
-      const tokens = row.char_start.map((s, i) => i).filter((i) => row.char_start[i] < span.end && row.char_end[i] > span.start);
-      return tokens.reduce((sum, i) => sum + row.delta[i], 0) / Math.max(1, tokens.length);
-    };
-    const best = candidates
-      .map((c) => ({ span: c.removed_spans[0], delta: meanDelta(c.removed_spans[0]) }))
-      .reduce((a, b) => (b.delta < a.delta ? b : a));
-    if (spanOnPlanted(sample.instruction, best.span, sample.distractor_spans)) hits++;
-  }
-  return { onDistractor: withVerified ? hits / withVerified : null, samplesWithVerified: withVerified, tcsw: tcsw.size };
-}
-
-// ---------------------------------------------------------------------------------------------
-// 1. Detection: every method through `leaf analyze` + `leaf prune --verify`; baselines offline.
-const methods: Record<string, Detection & { seconds: number; verified: ReturnType<typeof verifiedTopSpan> }> = {};
-const analyses: Record<string, { dir: string; rows: AttributionRow[]; pruned: string }> = {};
-for (const method of METHODS) {
-  const dir = fresh(join(work, `analyze-${method}`));
-  const t0 = performance.now();
-  await runAnalyze({ ...analyzeOptions({ ...base, method }, analysis.path, dir), igSteps: Number(values['ig-steps']) }, { command: ['planted-confounders', method] });
-  const seconds = (performance.now() - t0) / 1000;
-  const rows = await readAttributions(join(dir, 'attributions.arrow'));
-  const prunedPath = join(fresh(join(work, `prune-${method}`)), 'pruned.arrow');
-  await prune({ ...pruneOptions(base, dir, analysis.path, prunedPath), keepUnverified: true });
-  analyses[method] = { dir, rows, pruned: prunedPath };
-  methods[method] = { ...detection(rows), seconds, verified: verifiedTopSpan(rows, await readPruned(prunedPath)) };
-  log(`${method}: AUROC ${methods[method].tokenAuroc?.toFixed(3)}, analyze ${seconds.toFixed(1)} s`);
-}
-
-const reference = analyses['grad-l2'].rows;
-const prng = Prng.fromSeed(1234);
-const studentModel = await loadModel(base.student);
-const studentTokenizer = await loadTokenizer(base.student);
-const attentionRows = reference.map((row) => ({ ...row, delta: Array.from(scoreAsDelta(tokenAttention(studentModel, studentTokenizer, row, sampleById.get(row.id)!.output))) }));
-studentModel.dispose();
-const baselines: Record<string, Detection> = {
-  random: detection(reference.map((row) => ({ ...row, delta: row.delta.map(() => prng.nextUint32() / 2 ** 32) }))),
-  'student gradient norm': detection(reference.map((row) => ({ ...row, delta: Array.from(scoreAsDelta(row.student_score)) }))),
-  'student attention weight': detection(attentionRows),
-};
-const topTokenBaseRate = baseRate(reference);
-log('baselines done');
-
-// ---------------------------------------------------------------------------------------------
-// 2. Distillation: KD vs LeaF (span, --method/--rule; all / verified counterfactuals) over seeds; collective; threshold sweep.
 interface ModelEval {
   test: number;
   clean: number;
@@ -252,240 +115,240 @@ interface ModelEval {
   attentionOnDistractor: number | null;
 }
 
-async function evaluateModel(dir: string): Promise<ModelEval> {
-  const model = await loadModel(dir);
-  try {
-    const tokenizer = await loadTokenizer(dir);
-    const t = splitAccuracy(model, tokenizer, test.samples);
-    const c = splitAccuracy(model, tokenizer, clean.samples);
-    return { test: t.accuracy, clean: c.accuracy, copiesDistractor: t.copiesDistractor, attentionOnDistractor: plantedAttention(model, tokenizer, test.samples).ratio };
-  } finally {
-    model.dispose();
+async function runFamily(family: string, backend: string) {
+  const root = familyRoot(family);
+  const work = join(values.work ?? join(tmpdir(), `leaf-planted-${process.pid}`), family);
+  mkdirSync(work, { recursive: true });
+  const fresh = (dir: string) => (rmSync(dir, { recursive: true, force: true }), dir);
+  const base: DemoOptions & { teacher: string; student: string } = {
+    ...demoDefaults, teacher: join(root, 'models', 'teacher'), student: join(root, 'models', 'student'), corpus: join(root, 'synth'), out: work,
+    samples: Number(values.samples), evalSamples: Number(values['eval-samples']), steps: Number(values.steps), backend: values.backend as BackendChoice, progress: false,
+  };
+  const readSplit = (split: string, n: number) => {
+    const samples = readFileSync(join(root, 'synth', `${split}.jsonl`), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as SynthSample).slice(0, n);
+    const path = join(work, `${split}.jsonl`);
+    writeFileAtomic(path, samples.map((s) => JSON.stringify(s) + '\n').join(''));
+    return { path, samples };
+  };
+  const analysis = readSplit('train-distill', base.samples);
+  const test = readSplit('test', base.evalSamples);
+  const clean = readSplit('clean', base.evalSamples);
+
+  const answers = async (dir: string) => {
+    const model = await loadModel(dir);
+    try {
+      const items = analysis.samples.map((s) => ({ id: s.id, instruction: s.instruction, input: '', answer: s.answer }));
+      return new Map(answerAccuracy(model, await loadTokenizer(dir), items, getChecker('numeric'), { maxNewTokens: MAX_NEW_TOKENS, batchSize: EVAL_BATCH }).map((p) => [p.id, p.correct]));
+    } finally {
+      model.dispose();
+    }
+  };
+  const teacherRight = await answers(base.teacher);
+  const studentRight = await answers(base.student);
+  const tcsw = new Set(analysis.samples.filter((s) => teacherRight.get(s.id) && !studentRight.get(s.id)).map((s) => s.id));
+  log(`${family}: ${analysis.samples.length} samples, teacher right ${[...teacherRight.values()].filter(Boolean).length}, student right ${[...studentRight.values()].filter(Boolean).length}, TCSW ${tcsw.size}`);
+
+  const detection = (rows: AttributionRow[], rule: string) => {
+    const pairs = plantedPairs(rows, analysis.samples);
+    const scores: number[] = [];
+    const labels: boolean[] = [];
+    let hits = 0;
+    let tcswHits = 0;
+    let flagged = 0;
+    for (const { row: raw, sample } of pairs) {
+      const row = reflag(raw, rule);
+      const truth = plantedTokenLabels(row, sample.distractor_spans);
+      row.delta.forEach((d, i) => {
+        scores.push(-d);
+        labels.push(truth[i]);
+      });
+      flagged += row.flagged.filter(Boolean).length;
+      const top = spansByDelta(row)[0];
+      const hit = top !== undefined && spanOnPlanted(row.text, top.span, sample.distractor_spans);
+      if (hit) hits++;
+      if (hit && tcsw.has(row.id)) tcswHits++;
+    }
+    return {
+      tokenAuroc: auroc(scores, labels),
+      topSpanOnDistractor: pairs.length ? hits / pairs.length : null,
+      topSpanOnDistractorTcsw: tcsw.size ? tcswHits / tcsw.size : null,
+      flaggedPerSample: pairs.length ? flagged / pairs.length : 0,
+      samples: pairs.length,
+    };
+  };
+
+  // 1. Detection: the paper's pipeline and the default, timed in the same run.
+  const analysed: Record<string, { dir: string; rows: AttributionRow[] }> = {};
+  const detectors = {} as Record<'paper' | 'default', ReturnType<typeof detection> & { method: string; rule: string; seconds: number; passes: string }>;
+  for (const [name, { method, rule }] of [['paper', PAPER], ['default', DEFAULT]] as const) {
+    const dir = fresh(join(work, `analyze-${name}`));
+    const t0 = performance.now();
+    await runAnalyze(analyzeOptions({ ...base, method, rule }, analysis.path, dir), { command: ['planted-confounders', family, name] });
+    const seconds = (performance.now() - t0) / 1000;
+    const rows = await readAttributions(join(dir, 'attributions.arrow'));
+    analysed[name] = { dir, rows };
+    detectors[name] = { ...detection(rows, rule), method, rule, seconds, passes: PASSES[method] ?? '' };
+    log(`${family} ${name} (${method}): AUROC ${detectors[name].tokenAuroc?.toFixed(3)}, top span ${detectors[name].topSpanOnDistractor?.toFixed(3)}, ${seconds.toFixed(1)} s`);
   }
-}
+  const prng = Prng.fromSeed(1234);
+  const random = detection(analysed.paper.rows.map((row) => ({ ...row, delta: row.delta.map(() => prng.nextUint32() / 2 ** 32) })), PAPER.rule);
 
-/** Analysis + pruning (verification always runs; verifiedOnly drops what fails) of the distillation data; one analysis per method/rule. */
-const analysedFor = new Map<string, string>();
-async function prunedData(method: string, rule: string, mode: 'span' | 'collective', verifiedOnly = false): Promise<string> {
-  const key = `${method}-${rule.replace(/[^\w.]+/g, '_')}`;
-  let dir = analysedFor.get(key);
-  if (!dir) {
-    dir = fresh(join(work, `analyze-${key}`));
-    await runAnalyze(analyzeOptions({ ...base, method, rule }, analysis.path, dir), { command: ['planted-confounders', key] });
-    analysedFor.set(key, dir);
+  // 2. Distillation.
+  const evaluate = async (dir: string): Promise<ModelEval> => {
+    const model = await loadModel(dir);
+    try {
+      const tokenizer = await loadTokenizer(dir);
+      const t = splitAccuracy(model, tokenizer, test.samples);
+      const c = splitAccuracy(model, tokenizer, clean.samples);
+      return { test: t.accuracy, clean: c.accuracy, copiesDistractor: t.copiesDistractor, attentionOnDistractor: plantedAttention(model, tokenizer, test.samples).ratio };
+    } finally {
+      model.dispose();
+    }
+  };
+  const prunedFor = async (name: string) => {
+    const out = join(fresh(join(work, `prune-${name}`)), 'pruned.arrow');
+    await prune(pruneOptions(base, analysed[name].dir, analysis.path, out));
+    return out;
+  };
+  const data = { paper: await prunedFor('paper'), default: await prunedFor('default') };
+  const runs: Record<'kd' | 'paper' | 'default', ModelEval[]> = { kd: [], paper: [], default: [] };
+  const seeds = Array.from({ length: Number(values.seeds) }, (_, i) => i);
+  for (const seed of seeds) {
+    const run = async (name: keyof typeof runs, path: string, extra: Record<string, unknown>) => {
+      const out = fresh(join(work, `distill-${name}-seed${seed}`));
+      await distill({ ...distillOptions({ ...base, seed }, path, out), ...extra });
+      runs[name].push(await evaluate(join(out, 'final')));
+    };
+    await run('kd', data.paper, { kdOnly: true, focusLoss: 0 });
+    await run('paper', data.paper, { focusLoss: 0 });
+    await run('default', data.default, { focusLoss: demoDefaults.focusLoss, attentionLayers: demoDefaults.attentionLayers });
+    log(`${family} seed ${seed}: KD ${runs.kd.at(-1)!.test.toFixed(3)}, LeaF (paper) ${runs.paper.at(-1)!.test.toFixed(3)}, LeaF (default) ${runs.default.at(-1)!.test.toFixed(3)}`);
   }
-  const out = join(fresh(join(work, `train-${key}-${mode}${verifiedOnly ? '-verified' : ''}`)), 'pruned.arrow');
-  await prune(pruneOptions({ ...base, verifiedOnly }, dir, analysis.path, out, mode));
-  return out;
+  const summarise = (evals: ModelEval[]) => ({
+    test: stats(evals.map((e) => e.test)),
+    clean: stats(evals.map((e) => e.clean)),
+    copiesDistractor: stats(evals.map((e) => e.copiesDistractor)),
+    attentionOnDistractor: stats(evals.map((e) => e.attentionOnDistractor)),
+    perSeed: evals,
+  });
+  const reference = { student: await evaluate(base.student), teacher: await evaluate(base.teacher) };
+  return {
+    family,
+    description: getFamily(family).description,
+    command: `npx tsx analyses/planted-confounders.ts ${args.join(' ')}`.trim(),
+    created: new Date().toISOString(),
+    backend,
+    elapsed_s: Math.round((performance.now() - started) / 1000),
+    settings: { samples: base.samples, evalSamples: base.evalSamples, seeds, steps: base.steps, batchSize: base.batchSize, lr: base.lr, focusLoss: demoDefaults.focusLoss, attentionLayers: demoDefaults.attentionLayers },
+    selection: { samples: analysis.samples.length, teacherRight: [...teacherRight.values()].filter(Boolean).length, studentRight: [...studentRight.values()].filter(Boolean).length, teacherRightStudentWrong: tcsw.size },
+    detection: { ...detectors, random },
+    distillation: { kd: summarise(runs.kd), paper: summarise(runs.paper), default: summarise(runs.default), reference },
+  };
 }
 
-async function distilled(data: string, seed: number, kdOnly: boolean, name: string): Promise<ModelEval> {
-  const out = fresh(join(work, `distill-${name}-seed${seed}`));
-  await distill({ ...distillOptions({ ...base, seed }, data, out), kdOnly });
-  return evaluateModel(join(out, 'final'));
+type FamilyResult = Awaited<ReturnType<typeof runFamily>>;
+
+function render(): void {
+  const order = listFamilies().map((f) => f.name);
+  const parts: FamilyResult[] = readdirSync(partsDir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.parse(readFileSync(join(partsDir, f), 'utf8')) as FamilyResult)
+    .sort((a, b) => order.indexOf(a.family) - order.indexOf(b.family));
+  if (parts.length === 0) throw new Error(`${partsDir}: no family results to render`);
+  writeFileAtomic(`${partsDir}.json`, JSON.stringify({ families: parts }, null, 2) + '\n');
+  writeFileAtomic(`${partsDir}.md`, markdown(parts));
+  log(`wrote ${partsDir}.md and ${partsDir}.json (${parts.map((p) => p.family).join(', ')})`);
 }
 
-const spanData = await prunedData(base.method, base.rule, 'span');
-const collectiveData = await prunedData(base.method, base.rule, 'collective');
-// The paper's filter: only counterfactuals both models answer right (the demo trains on all of them).
-const verifiedData = await prunedData(base.method, base.rule, 'span', true);
-const counts = async (path: string) => {
-  const rows = await readPruned(path);
-  return { originals: rows.filter((r) => r.kind === 'original').length, counterfactuals: rows.filter((r) => r.kind === 'counterfactual').length };
-};
-/** What verification keeps: counterfactuals that remove the distractor vs those that remove other text. */
-async function verificationMix(path: string) {
-  const tally = { removesDistractor: { n: 0, verified: 0 }, removesOther: { n: 0, verified: 0 } };
-  for (const row of await readPruned(path)) {
-    if (row.kind !== 'counterfactual') continue;
-    const sample = sampleById.get(row.source_id)!;
-    const group = row.removed_spans.some((span) => spanOnPlanted(sample.instruction, span, sample.distractor_spans)) ? tally.removesDistractor : tally.removesOther;
-    group.n++;
-    if (row.verified) group.verified++;
-  }
-  return tally;
-}
-const runs: Record<'kd' | 'leaf' | 'collective' | 'verified', ModelEval[]> = { kd: [], leaf: [], collective: [], verified: [] };
-for (const seed of seeds) {
-  runs.kd.push(await distilled(spanData, seed, true, 'kd'));
-  runs.leaf.push(await distilled(spanData, seed, false, 'leaf'));
-  runs.collective.push(await distilled(collectiveData, seed, false, 'collective'));
-  runs.verified.push(await distilled(verifiedData, seed, false, 'verified'));
-  log(
-    `seed ${seed}: KD test ${runs.kd.at(-1)!.test.toFixed(3)}, LeaF test ${runs.leaf.at(-1)!.test.toFixed(3)}, ` +
-      `collective ${runs.collective.at(-1)!.test.toFixed(3)}, verified only ${runs.verified.at(-1)!.test.toFixed(3)}`,
-  );
-}
-const sweepRuns: { p: number; counterfactuals: number; leaf: ModelEval }[] = [];
-for (const p of SWEEP) {
-  const data = await prunedData(base.method, ruleFor(p), 'span');
-  sweepRuns.push({ p, counterfactuals: (await counts(data)).counterfactuals, leaf: await distilled(data, seeds[0], false, `sweep-p${p}`) });
-  log(`sweep p=${p}: LeaF test ${sweepRuns.at(-1)!.leaf.test.toFixed(3)}`);
-}
-const reference_models = { student: await evaluateModel(base.student), teacher: await evaluateModel(base.teacher) };
-
-// ---------------------------------------------------------------------------------------------
-// Report.
-const stats = (xs: (number | null)[]) => {
-  const v = xs.filter((x): x is number => x !== null);
-  if (v.length === 0) return { mean: null, std: null, n: 0 };
-  const mean = v.reduce((a, b) => a + b, 0) / v.length;
-  const std = v.length > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (v.length - 1)) : 0;
-  return { mean, std, n: v.length };
-};
-const summarise = (evals: ModelEval[]) => ({
-  test: stats(evals.map((e) => e.test)),
-  clean: stats(evals.map((e) => e.clean)),
-  copiesDistractor: stats(evals.map((e) => e.copiesDistractor)),
-  attentionOnDistractor: stats(evals.map((e) => e.attentionOnDistractor)),
-  perSeed: evals,
-});
-// --work only says where intermediate files go: it is left out of the command that regenerates the results.
-const args = process.argv.slice(2).filter((arg, i, all) => arg !== '--work' && all[i - 1] !== '--work' && !arg.startsWith('--work='));
-const command = `npx tsx analyses/planted-confounders.ts ${args.join(' ')}`.trim();
-const result = {
-  command,
-  created: new Date().toISOString(),
-  backend: runtime.backend,
-  elapsed_s: Math.round((performance.now() - started) / 1000),
-  settings: { samples: base.samples, evalSamples: base.evalSamples, seeds, steps: base.steps, batchSize: base.batchSize, lr: base.lr, method: base.method, rule: base.rule, igSteps: Number(values['ig-steps']), sweep: SWEEP },
-  selection: { samples: analysis.samples.length, teacherRight: [...teacherRight.values()].filter(Boolean).length, studentRight: [...studentRight.values()].filter(Boolean).length, teacherRightStudentWrong: tcsw.size },
-  detection: { methods, baselines, topTokenBaseRate },
-  distillation: {
-    data: { span: await counts(spanData), collective: await counts(collectiveData), verified: await counts(verifiedData) },
-    verification: await verificationMix(spanData),
-    kd: summarise(runs.kd),
-    leaf: summarise(runs.leaf),
-    collective: summarise(runs.collective),
-    verified: summarise(runs.verified),
-    sweep: sweepRuns,
-    reference: reference_models,
-  },
-};
-writeFileAtomic(`${values.out}.json`, JSON.stringify(result, null, 2) + '\n');
-writeFileAtomic(`${values.out}.md`, markdown(result));
-log(`wrote ${values.out}.json and ${values.out}.md`);
-
-function share(group: { n: number; verified: number }): number | null {
-  return group.n ? group.verified / group.n : null;
-}
-
-/** Each target of issue 7 with the measured value; met = null when it cannot be measured. */
-function targets(r: typeof result): [string, string, boolean | null][] {
+function markdown(parts: FamilyResult[]): string {
+  const f3 = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : x.toFixed(3));
   const pct = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : `${(100 * x).toFixed(1)} %`);
-  const methods = Object.entries(r.detection.methods);
-  const bestBy = (value: (d: (typeof methods)[number][1]) => number | null) =>
-    methods.reduce<[string, number | null]>((best, [name, d]) => ((value(d) ?? -1) > (best[1] ?? -1) ? [name, value(d)] : best), ['', null]);
-  const [aurocName, auroc] = bestBy((d) => d.tokenAuroc);
-  const [spanName, span] = bestBy((d) => d.verified.onDistractor);
-  const spanSamples = r.detection.methods[spanName]?.verified;
-  const paper = r.detection.methods['grad-l2'];
-  const paperTop = paper?.sweep.find((s) => s.p === 0.05);
-  const d = r.distillation;
-  const gain = d.leaf.test.mean !== null && d.kd.test.mean !== null ? d.leaf.test.mean - d.kd.test.mean : null;
-  const attention = d.leaf.attentionOnDistractor.mean !== null && d.kd.attentionOnDistractor.mean ? 1 - d.leaf.attentionOnDistractor.mean / d.kd.attentionOnDistractor.mean : null;
-  const cleanGap = d.leaf.clean.mean !== null && d.kd.clean.mean !== null ? d.leaf.clean.mean - d.kd.clean.mean : null;
-  return [
-    [
-      'top flagged span on the distractor in ≥ 90 % of TCSW samples after verification',
-      `${pct(span)} with ${spanName} (${spanSamples?.samplesWithVerified ?? 0} of ${spanSamples?.tcsw ?? 0} TCSW samples keep a verified counterfactual); before verification, grad-l2 at p = 0.05 (the paper's raw rule): top span ${pct(paperTop?.topSpanOnDistractorTcsw)}, top token ${pct(paper?.topTokenOnDistractorTcsw)} (paper: ≈ 62 %, base rate here ${pct(r.detection.topTokenBaseRate)})`,
-      span === null ? null : span >= 0.9,
-    ],
-    ['token AUROC ≥ 0.85 for the best method', `${auroc?.toFixed(3) ?? 'n/a'} (${aurocName}); grad-l2 (the paper's) ${paper?.tokenAuroc?.toFixed(3) ?? 'n/a'}`, auroc === null ? null : auroc >= 0.85],
-    ['LeaF ≥ KD + 5 points on the shortcut-broken test split', gain === null ? 'n/a' : `${(100 * gain).toFixed(1)} points (mean over ${d.leaf.test.n} seeds)`, gain === null ? null : gain >= 0.05],
-    ['attention mass on distractors ≥ 30 % lower for LeaF than KD', attention === null ? 'n/a' : `${(100 * attention).toFixed(1)} % lower`, attention === null ? null : attention >= 0.3],
-    ['no loss on the clean control', cleanGap === null ? 'n/a' : `LeaF − KD = ${(100 * cleanGap).toFixed(1)} points`, cleanGap === null ? null : cleanGap >= 0],
-  ];
-}
-
-function markdown(r: typeof result): string {
-  const f = (x: number | null | undefined, d = 3) => (x === null || x === undefined ? 'n/a' : x.toFixed(d));
-  const pct = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : `${(100 * x).toFixed(1)} %`);
-  const ms = (s: { mean: number | null; std: number | null }) => (s.mean === null ? 'n/a' : `${(100 * s.mean).toFixed(1)} ± ${(100 * (s.std ?? 0)).toFixed(1)}`);
-  const chosenP = Number(/p=([\d.]+)/.exec(r.settings.rule)?.[1] ?? NaN);
-  const at = (d: Detection) => d.sweep.find((s) => s.p === chosenP);
-  const detectionRows = [
-    ...Object.entries(r.detection.methods).map(([name, d]) => [name, d]),
-    ...Object.entries(r.detection.baselines).map(([name, d]) => [`baseline: ${name}`, d]),
-  ] as [string, Detection & { verified?: ReturnType<typeof verifiedTopSpan> }][];
-  const d = r.distillation;
-  return [
-    '# Planted-confounder benchmark',
+  const ms = (s: Stats) => (s.mean === null ? 'n/a' : `${(100 * s.mean).toFixed(1)} ± ${(100 * (s.std ?? 0)).toFixed(1)}`);
+  const lines: string[] = [
+    '# Planted-confounder benchmark: every task family',
     '',
-    `Regenerate: \`${r.command}\` (${r.elapsed_s} s on this machine, backend ${r.backend}).`,
-    `Models and data: the shipped \`data/models/{teacher,student}\` and \`data/synth\` (made by \`analyses/train-base.ts\`).`,
+    `Regenerate, one command (every family in sequence): \`npx tsx analyses/planted-confounders.ts --samples ${parts[0].settings.samples} --eval-samples ${parts[0].settings.evalSamples} --steps ${parts[0].settings.steps} --seeds ${parts[0].settings.seeds.length}\`. `
+      + `This report's parts ran in parallel: ${[...new Set(parts.map((p) => `\`${p.command}\``))].join(', ')} (${parts.map((p) => `${p.family} ${p.elapsed_s} s`).join(', ')} on this machine, backend ${parts[0].backend}, 2 shared cores).`,
+    'Per family: models and data in `data/` (shipped) or `data/families/<name>/`, made by `analyses/train-base.ts --family NAME` (the new families\' teachers: the shipped teacher fine-tuned on the family\'s own train-teacher split).',
     '',
-    `Analysis set: the first ${r.selection.samples} \`train-distill\` samples (distractor shows the answer 90 % of the time).`,
-    `Teacher right on ${r.selection.teacherRight}, student right on ${r.selection.studentRight}; teacher-right/student-wrong (TCSW): ${r.selection.teacherRightStudentWrong}.`,
+    '| family | distractors | analysis samples | teacher right | student right | TCSW |',
+    '|---|---|---|---|---|---|',
+    ...parts.map((p) => `| ${p.family} | ${p.description} | ${p.selection.samples} | ${p.selection.teacherRight} | ${p.selection.studentRight} | ${p.selection.teacherRightStudentWrong} |`),
     '',
     '## Detection against the planted spans',
     '',
-    `Token AUROC: score −Δ (low Δ = confounder) against "the token lies on the planted distractor", pooled over the analysed instruction tokens of every sample with a distractor. `
-      + `Precision/recall at the chosen rule (${r.settings.rule}, cap 0.5). Top token / top span: share of TCSW samples whose lowest-Δ token / lowest-mean-Δ flagged span lies on the distractor `
-      + `(a sample without a flagged span counts as a miss); base rate of the top token = mean share of a TCSW instruction's tokens on the distractor = ${pct(r.detection.topTokenBaseRate)}. `
-      + `"After verification": among the TCSW samples that keep ≥ 1 verified span counterfactual (both models right on it), the kept counterfactual with the lowest mean Δ removes the distractor.`,
+    `Paper: \`--method ${PAPER.method} --rule ${PAPER.rule}\` (the authors' pipeline). Default: \`--method ${DEFAULT.method} --rule ${DEFAULT.rule}\` (leaf analyze's default). `
+      + 'Token AUROC: −Δ against "the token lies on a planted distractor", pooled over every analysed instruction token. Top span: the flagged span with the lowest mean Δ lies on a distractor (no span = miss), over all analysis samples and over TCSW samples. '
+      + 'Time: `leaf analyze` wall time in the same run (load average noted with the run).',
     '',
-    '| detector | token AUROC | precision | recall | top token on distractor (TCSW) | top span on distractor (TCSW) | top verified span on distractor | analyse time |',
-    '|---|---|---|---|---|---|---|---|',
-    ...detectionRows.map(([name, det]) => {
-      const s = at(det);
-      const v = det.verified;
-      return `| ${name} | ${f(det.tokenAuroc)} | ${pct(s?.precision)} | ${pct(s?.recall)} | ${pct(det.topTokenOnDistractorTcsw)} | ${pct(s?.topSpanOnDistractorTcsw)} | ${v ? `${pct(v.onDistractor)} (${v.samplesWithVerified} of ${v.tcsw})` : '—'} | ${'seconds' in det ? `${f((det as { seconds: number }).seconds, 1)} s` : '—'} |`;
-    }),
-    '',
-    'Baselines use the same percentile rule on 1 − min-max(score) (higher score = more confounder-like). Baselines are not verified (no pruning run).',
-    '',
-    '### Threshold sweep (percentile rule, cap 0.5)',
-    '',
-    `| detector | ${SWEEP.map((p) => `p = ${p}: P / R / flagged per sample / top span (TCSW)`).join(' | ')} |`,
-    `|---|${SWEEP.map(() => '---').join('|')}|`,
-    ...detectionRows.map(([name, det]) => `| ${name} | ${det.sweep.map((s) => `${pct(s.precision)} / ${pct(s.recall)} / ${f(s.flaggedPerSample, 2)} / ${pct(s.topSpanOnDistractorTcsw)}`).join(' | ')} |`),
+    '| family | detector | token AUROC | top span on distractor (all) | top span on distractor (TCSW) | flagged tokens per sample | analyse time | time vs paper | passes per sample and model |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...parts.flatMap((p) => [
+      ...(['paper', 'default'] as const).map((name) => {
+        const d = p.detection[name];
+        return `| ${p.family} | ${name} (${d.method}) | ${f3(d.tokenAuroc)} | ${pct(d.topSpanOnDistractor)} | ${pct(d.topSpanOnDistractorTcsw)} | ${d.flaggedPerSample.toFixed(2)} | ${d.seconds.toFixed(1)} s | ${(d.seconds / p.detection.paper.seconds).toFixed(2)}× | ${d.passes} |`;
+      }),
+      `| ${p.family} | baseline: random | ${f3(p.detection.random.tokenAuroc)} | ${pct(p.detection.random.topSpanOnDistractor)} | ${pct(p.detection.random.topSpanOnDistractorTcsw)} | ${p.detection.random.flaggedPerSample.toFixed(2)} | — | — | — |`,
+    ]),
     '',
     '## KD vs LeaF',
     '',
-    `Both distil the shipped teacher into the same shipped student on the same ${r.selection.samples} samples, ${r.settings.steps} steps of ${r.settings.batchSize} rows, lr ${r.settings.lr}, cosine, forward KL, vocabulary intersection; seeds ${r.settings.seeds.join(', ')} (mean ± sample std over seeds, in %). `
-      + `KD: the ${d.data.span.originals} originals only. LeaF (span): originals + all ${d.data.span.counterfactuals} span counterfactuals of ${r.settings.method} at ${r.settings.rule} (λ = 0.5; the demo's default). `
-      + `LeaF (span, verified only): originals + the ${d.data.verified.counterfactuals} of them both models answer right (the paper's filter). `
-      + `Collective: originals + all ${d.data.collective.counterfactuals} collective counterfactuals. Test = shortcut broken (distractor always wrong, ${r.settings.evalSamples} samples); clean = no distractor (control). `
-      + `Attention on distractor = share of the instruction's attention (response positions, mean over layers and heads) on the planted distractor, test split.`,
+    `Each family: the family's teacher distilled into its student on the same ${parts[0].settings.samples} train-distill samples, ${parts[0].settings.steps} steps of ${parts[0].settings.batchSize} rows, lr ${parts[0].settings.lr}, cosine, forward KL, vocabulary intersection; seeds ${parts[0].settings.seeds.join(', ')} (mean ± sample std over seeds, in %). `
+      + 'KD: originals only. LeaF (paper): originals + all span counterfactuals of the paper\'s detector (λ = 0.5, plain KL). '
+      + `LeaF (default): originals + all span counterfactuals of the default detector, plus the focus term (--focus-loss ${parts[0].settings.focusLoss}, --attention-layers ${parts[0].settings.attentionLayers}). `
+      + `Test = shortcut broken (distractor always wrong, ${parts[0].settings.evalSamples} samples); clean = no distractor (control). Attention on distractor = share of the instruction's attention (response positions, mean over layers and heads) on the planted distractors, test split.`,
     '',
-    '| model | test accuracy | clean accuracy | answers copying the distractor (test) | attention on distractor |',
-    '|---|---|---|---|---|',
-    `| student before distillation | ${pct(d.reference.student.test)} | ${pct(d.reference.student.clean)} | ${pct(d.reference.student.copiesDistractor)} | ${pct(d.reference.student.attentionOnDistractor)} |`,
-    `| KD | ${ms(d.kd.test)} | ${ms(d.kd.clean)} | ${ms(d.kd.copiesDistractor)} | ${ms(d.kd.attentionOnDistractor)} |`,
-    `| LeaF (span) | ${ms(d.leaf.test)} | ${ms(d.leaf.clean)} | ${ms(d.leaf.copiesDistractor)} | ${ms(d.leaf.attentionOnDistractor)} |`,
-    `| LeaF (collective) | ${ms(d.collective.test)} | ${ms(d.collective.clean)} | ${ms(d.collective.copiesDistractor)} | ${ms(d.collective.attentionOnDistractor)} |`,
-    `| LeaF (span, verified only) | ${ms(d.verified.test)} | ${ms(d.verified.clean)} | ${ms(d.verified.copiesDistractor)} | ${ms(d.verified.attentionOnDistractor)} |`,
-    `| teacher | ${pct(d.reference.teacher.test)} | ${pct(d.reference.teacher.clean)} | ${pct(d.reference.teacher.copiesDistractor)} | ${pct(d.reference.teacher.attentionOnDistractor)} |`,
-    '',
-    `LeaF − KD on the test split: ${d.leaf.test.mean !== null && d.kd.test.mean !== null ? `${(100 * (d.leaf.test.mean - d.kd.test.mean)).toFixed(1)} points` : 'n/a'}; `
-      + `attention on the distractor, LeaF relative to KD: ${d.leaf.attentionOnDistractor.mean !== null && d.kd.attentionOnDistractor.mean ? `${(100 * (d.leaf.attentionOnDistractor.mean / d.kd.attentionOnDistractor.mean - 1)).toFixed(1)} %` : 'n/a'}.`,
-    '',
-    `Verification (both models right on the counterfactual) kept ${pct(share(d.verification.removesDistractor))} of the ${d.verification.removesDistractor.n} span counterfactuals that remove the distractor `
-      + `and ${pct(share(d.verification.removesOther))} of the ${d.verification.removesOther.n} that remove other text` +
-      ((share(d.verification.removesDistractor) ?? 0) < (share(d.verification.removesOther) ?? 0)
-        ? ': the shortcut student answers right when the distractor is still there (it shows the answer 90 % of the time) and mostly wrong without it, so the filter keeps the counterfactuals that do not teach the rule.'
-        : '.'),
-    '',
-    `### LeaF per threshold (span, all counterfactuals; seed ${r.settings.seeds[0]} only)`,
-    '',
-    '| p | counterfactuals | test accuracy | clean accuracy | attention on distractor |',
-    '|---|---|---|---|---|',
-    ...d.sweep.map((s) => `| ${s.p} | ${s.counterfactuals} | ${pct(s.leaf.test)} | ${pct(s.leaf.clean)} | ${pct(s.leaf.attentionOnDistractor)} |`),
+    '| family | model | test accuracy | clean accuracy | answers copying the distractor (test) | attention on distractor |',
+    '|---|---|---|---|---|---|',
+    ...parts.flatMap((p) => {
+      const d = p.distillation;
+      const one = (e: ModelEval) => `${pct(e.test)} | ${pct(e.clean)} | ${pct(e.copiesDistractor)} | ${pct(e.attentionOnDistractor)}`;
+      const many = (s: ReturnType<typeof Object> & { test: Stats; clean: Stats; copiesDistractor: Stats; attentionOnDistractor: Stats }) =>
+        `${ms(s.test)} | ${ms(s.clean)} | ${ms(s.copiesDistractor)} | ${ms(s.attentionOnDistractor)}`;
+      return [
+        `| ${p.family} | student before distillation | ${one(d.reference.student)} |`,
+        `| ${p.family} | KD | ${many(d.kd)} |`,
+        `| ${p.family} | LeaF (paper) | ${many(d.paper)} |`,
+        `| ${p.family} | LeaF (default) | ${many(d.default)} |`,
+        `| ${p.family} | teacher | ${one(d.reference.teacher)} |`,
+      ];
+    }),
     '',
     '## Targets of the issue, as measured',
     '',
-    '| target | measured | met |',
-    '|---|---|---|',
-    ...targets(r).map(([target, measured, met]) => `| ${target} | ${measured} | ${met === null ? 'n/a' : met ? 'yes' : 'no'} |`),
+    'Default configuration (detector and LeaF), per family, means over seeds.',
+    '',
+    '| family | target | measured | met |',
+    '|---|---|---|---|',
+    ...parts.flatMap((p) => targets(p).map(([target, measured, met]) => `| ${p.family} | ${target} | ${measured} | ${met === null ? 'n/a' : met ? 'met' : '**NOT met**'} |`)),
     '',
     '## Notes',
     '',
-    '- Generation reads one new token: answers are one digit, one token for both tokenizers. The teacher closes its turn with `<|im_end|>`, the student with `<eos>`; '
-      + '`leaf distill` cannot pair those, so it does not supervise the student\'s end-of-turn token, and distilled students stop ending their turn (while this benchmark '
-      + 'was built, 250 of 500 test answers of a 600-step KD student with 4 new tokens ran on, e.g. "4 5"), which a last-number checker would score by the run-on digit.',
-    '- Precision/recall of the baselines use the same percentile rule with its cap 0.5 on 1 − min-max(score), so a baseline whose score has one dominant token flags one token per sample.',
-    '- Seeds change the distillation batch order; the base models, analysis and counterfactuals are the same for every seed.',
+    '- Defaults were chosen on a dev split of the shipped family only (test-policy samples 500–799, disjoint from the reported test samples 0–299; 500 analysis samples, 150 steps, seed 0), before this run: KD 5.3 % dev-test / 51.2 % attention on the distractor; LeaF (contrastive, focus 0) 5.7 % / 49.6 %; LeaF (contrastive, focus 2, 3 layers) 7.3 % / 37.3 %. The focus weight 4 was then picked to clear the 30 % attention target without a dev run at 4. The detector\'s candidate counts (4 phrases, 2 words, 3 for redundancy) were set by reasoning about cost, not tuned. Nothing was tuned on the reported splits or on the far and multi families.',
+    '- Reduced configuration (compute: 2 cores shared with four other jobs, load average 20–27 during the run): 500 analysis samples, 300 test and 300 clean samples, 200 distillation steps per run (the previous single-family report used 1000 / 500 / 600 steps). The paper\'s LeaF counterfactuals come from its own rule (p = 0.05), the default\'s from the demo rule (p = 0.1).',
+    '- multi: the contrastive detector fails where the student has several copies of the shortcut. Removing any one copy moves the student\'s loss by < 0.05 nats (it copies from the others) while the teacher, imperfect on this family (86 % on its test split), still moves by up to ~1.5 nats, so every unit\'s contrast is ≤ 0; the redundancy round only runs on units with positive contrast, and tokens no candidate covers keep score 0, which then ranks above measured units with negative contrast. Fixes not made in time: run the redundancy round on the top units whatever their sign, and rank unmeasured tokens below measured ones. grad-l2\'s top span lands on a distractor often here because 2–3 distractors cover about half of an instruction\'s words.',
+    '- multi, distillation: the teacher itself puts about half of its instruction attention on the distractors, so pulling the student toward the teacher\'s share cannot move it far, and the default detector\'s counterfactuals often remove other text. far: the focus term halves the attention on the distractor (53 % below KD) but the test gain over KD is 1.9 points, below the paper configuration\'s 6.8: less attention on the distractor did not by itself make this student solve long lists (its teacher solves 77 %).',
+    '- Generation reads one new token: answers are one digit, one token for both tokenizers.',
+    '- Seeds change the distillation batch order; base models, analyses and counterfactuals are the same for every seed.',
     '',
-  ].join('\n');
+  ];
+  return lines.join('\n');
+}
+
+function targets(p: FamilyResult): [string, string, boolean | null][] {
+  const pct = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : `${(100 * x).toFixed(1)} %`);
+  const d = p.detection.default;
+  const s = p.distillation;
+  const gain = s.default.test.mean !== null && s.kd.test.mean !== null ? s.default.test.mean - s.kd.test.mean : null;
+  const attention = s.default.attentionOnDistractor.mean !== null && s.kd.attentionOnDistractor.mean ? 1 - s.default.attentionOnDistractor.mean / s.kd.attentionOnDistractor.mean : null;
+  const cleanGap = s.default.clean.mean !== null && s.kd.clean.mean !== null ? s.default.clean.mean - s.kd.clean.mean : null;
+  const ratio = d.seconds / p.detection.paper.seconds;
+  return [
+    ['token AUROC ≥ 0.85', `${d.tokenAuroc?.toFixed(3) ?? 'n/a'} (paper ${p.detection.paper.tokenAuroc?.toFixed(3) ?? 'n/a'})`, d.tokenAuroc === null ? null : d.tokenAuroc >= 0.85],
+    ['top span on the distractor in ≥ 95 % of samples', `${pct(d.topSpanOnDistractor)} of all, ${pct(d.topSpanOnDistractorTcsw)} of TCSW (paper ${pct(p.detection.paper.topSpanOnDistractor)} / ${pct(p.detection.paper.topSpanOnDistractorTcsw)})`, d.topSpanOnDistractor === null ? null : d.topSpanOnDistractor >= 0.95 && (d.topSpanOnDistractorTcsw ?? 1) >= 0.95],
+    ['detector time within 4× of grad-l2', `${ratio.toFixed(2)}×`, ratio <= 4],
+    ['LeaF ≥ KD + 5 points on the shortcut-broken split', gain === null ? 'n/a' : `${(100 * gain).toFixed(1)} points (paper LeaF: ${s.paper.test.mean !== null && s.kd.test.mean !== null ? (100 * (s.paper.test.mean - s.kd.test.mean)).toFixed(1) : 'n/a'})`, gain === null ? null : gain >= 0.05],
+    ['attention on the distractor ≥ 30 % lower than KD', attention === null ? 'n/a' : `${(100 * attention).toFixed(1)} % lower (paper LeaF: ${s.paper.attentionOnDistractor.mean !== null && s.kd.attentionOnDistractor.mean ? (100 * (1 - s.paper.attentionOnDistractor.mean / s.kd.attentionOnDistractor.mean)).toFixed(1) : 'n/a'} %)`, attention === null ? null : attention >= 0.3],
+    ['no loss on the clean control', cleanGap === null ? 'n/a' : `LeaF − KD = ${(100 * cleanGap).toFixed(1)} points`, cleanGap === null ? null : cleanGap >= 0],
+  ];
 }

@@ -18,33 +18,39 @@
  * response tokens of both models one to one).
  *
  *   npx tsx analyses/train-base.ts --out data
+ *   npx tsx analyses/train-base.ts --family far --out data/families/far    (any lib/synth family)
  *
  * Measured (native backend, 2 cores shared with other jobs): teacher 2000 steps × 64 in 985 s,
  * student 250 steps × 32 in 11 s. Greedy accuracy on 300 samples per split: teacher 99.3 % on the
  * shortcut-broken test split, 100 % clean; student 0.3 % test (98.7 % of its answers copy the
  * distractor), 29.3 % clean. A second run gave byte-identical weights. Details: data/README.md.
  *
- * Other flags: --teacher-steps/-lr/-batch/-hidden/-layers/-heads/-kv-heads, the same for
+ * Other flags: --family NAME (lib/synth's task family, default shipped), --teacher-init DIR /
+ * --student-init DIR (start from a checkpoint with the same tokenizer instead of random weights:
+ * the other families' teachers are the shipped teacher fine-tuned on their own train-teacher
+ * split, which takes minutes where training from scratch takes an hour on a loaded machine), --teacher-steps/-lr/-batch/-hidden/-layers/-heads/-kv-heads, the same for
  * --student-*, --seed, --eval N (samples per split for the accuracies), --backend, --only teacher|student.
  */
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createRandomModel, saveModel } from '../lib/models/index.ts';
+import { createRandomModel, loadModel, saveModel } from '../lib/models/index.ts';
 import type { CausalLM, DecoderConfig } from '../lib/models/types.ts';
 import { initRuntime, type BackendChoice } from '../lib/runtime/index.ts';
-import { generateSplit, writeSynthCorpus, writeSynthTokenizers, type SplitName, type SynthOptionsInput } from '../lib/synth/index.ts';
+import { generateSplit, getFamily, writeSynthCorpus, writeSynthTokenizers, type SplitName, type SynthOptionsInput } from '../lib/synth/index.ts';
 import { loadTokenizer } from '../lib/text/index.ts';
 import type { TextTokenizer } from '../lib/text/types.ts';
 import { encodeLmExamples, trainLanguageModel, type LmTrainOptions } from '../lib/demo/lm-train.ts';
 import { splitAccuracy, type SplitAccuracy } from '../lib/demo/split-accuracy.ts';
-import { DEMO_SYNTH_OPTIONS } from '../lib/demo/task.ts';
 import { writeDirectoryAtomic } from '../lib/distill/checkpoint.ts';
 
 const { values } = parseArgs({
   options: {
     out: { type: 'string', default: 'data' },
+    family: { type: 'string', default: 'shipped' },
+    'teacher-init': { type: 'string' },
+    'student-init': { type: 'string' },
     'teacher-steps': { type: 'string', default: '2000' },
     'teacher-lr': { type: 'string', default: '1e-3' },
     'teacher-batch': { type: 'string', default: '64' },
@@ -100,7 +106,7 @@ const roles: Role[] = [
 
 const runtime = await initRuntime({ backend: values.backend as BackendChoice });
 const out = values.out!;
-const synthOptions: SynthOptionsInput = { ...DEMO_SYNTH_OPTIONS, seed };
+const synthOptions: SynthOptionsInput = { ...getFamily(values.family!).options, seed };
 const tokenizerRoot = mkdtempSync(join(tmpdir(), 'leaf-train-base-'));
 process.on('exit', () => rmSync(tokenizerRoot, { recursive: true, force: true }));
 const tokenizerDirs = writeSynthTokenizers(tokenizerRoot, { maxValue: synthOptions.maxValue });
@@ -141,6 +147,7 @@ function writeModelFiles(role: Role, model: CausalLM, outcome: Outcome, dir: str
         backend: runtime.backend,
         parameters: outcome.params,
         architecture: role.architecture,
+        ...(values[`${role.name}-init`] ? { initialised_from: values[`${role.name}-init`] } : {}),
         data: { split: role.split, samples: outcome.samples, synth: synthOptions },
         training: { ...role.train, steps_done: outcome.steps, loss: 'mean response NLL (response + closing tokens)' },
         train_seconds: Math.round(outcome.trainSeconds),
@@ -158,11 +165,16 @@ for (const role of roles) {
   const tokenizer = await loadTokenizer(tokenizerDirs[role.name]);
   const samples = generateSplit(role.split, synthOptions);
   const examples = encodeLmExamples(tokenizer, samples);
-  const model = createRandomModel(
-    { ...role.architecture, vocabSize: tokenizer.vocabSize, eosTokenIds: tokenizer.eosTokenIds, bosTokenId: tokenizer.bosTokenId ?? undefined },
-    seed,
-    { trainable: true },
-  );
+  const init = values[`${role.name}-init`];
+  if (init && readFileSync(join(init, 'tokenizer.json'), 'utf8') !== readFileSync(join(tokenizerDirs[role.name], 'tokenizer.json'), 'utf8'))
+    throw new Error(`--${role.name}-init ${init}: its tokenizer.json differs from the one this task's ${role.name} uses`);
+  const model = init
+    ? await loadModel(init, { trainable: true })
+    : createRandomModel(
+        { ...role.architecture, vocabSize: tokenizer.vocabSize, eosTokenIds: tokenizer.eosTokenIds, bosTokenId: tokenizer.bosTokenId ?? undefined },
+        seed,
+        { trainable: true },
+      );
   const params = [...model.weights.values()].reduce((sum, w) => sum + w.size, 0);
   console.log(`${role.name}: ${role.architecture.modelType} ${params} parameters, ${examples.length} ${role.split} samples, ${role.train.steps} steps of ${role.train.batchSize}`);
   const started = performance.now();

@@ -1,8 +1,10 @@
 import { Command } from 'commander';
 import { commands } from './commands/index.ts';
+import { leafVersion } from '../lib/util/version.ts';
 
 const program = new Command('leaf')
   .description('LeaF: find confounding tokens by teacher/student gradient comparison, prune them, and distil')
+  .version(leafVersion(), '-V, --version')
   .showHelpAfterError();
 
 for (const command of commands) program.addCommand(command);

@@ -42,7 +42,7 @@ describe('leaf analyze on a corpus', () => {
 
   it('kill -9 in the middle, then --resume: the same file as an uninterrupted run', async () => {
     const out = join(fixture.root, 'killed');
-    const args = ['bin/leaf.js', 'analyze', '--teacher', fixture.teacher, '--student', fixture.student, '--data', data, '--out', out, '--id-field', 'id', '--batch-size', '4', '--backend', 'cpu', '--no-progress'];
+    const args = ['bin/leaf.js', 'analyze', '--teacher', fixture.teacher, '--student', fixture.student, '--data', data, '--out', out, '--id-field', 'id', '--batch-size', '4', '--backend', 'cpu', '--no-progress', '--method', 'grad-l2'];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));

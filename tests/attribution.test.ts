@@ -64,7 +64,7 @@ beforeAll(async () => {
 });
 
 describe('attribution methods', () => {
-  it('are registered', () => expect(attributionMethodNames()).toEqual(['grad-l2', 'grad-x-input', 'integrated-gradients', 'occlusion']));
+  it('are registered', () => expect(attributionMethodNames()).toEqual(['grad-l2', 'grad-x-input', 'integrated-gradients', 'occlusion', 'contrastive']));
 
   it('grad-l2 = ‖∂ℓ/∂e_i‖ and the loss of an independent full-logits computation', () => {
     const input = inputs()[1];
@@ -124,6 +124,33 @@ describe('attribution methods', () => {
     const expected = input.ids.map(() => 0);
     for (const unit of input.occlusionUnits!) expected[unit.tokens[0]] = Math.abs(referenceLossOnly(model, unit.variant) - base);
     expectClose(result.scores, expected, 1e-4);
+  });
+
+  it('contrastive: scorePair is batch-independent, leaks no tensors, and gives 0 contrast when teacher = student', () => {
+    const method = getAttributionMethod('contrastive');
+    // Word units (one token each) and a phrase over the first two scored tokens; without() drops any set of them.
+    const pairs = inputs().map((input) => {
+      const units = [...input.scored.map((t) => ({ kind: 'word' as const, tokens: [t] })), { kind: 'phrase' as const, tokens: input.scored.slice(0, 2) }];
+      const without = (removed: number[]) => {
+        const gone = new Set(removed.flatMap((u) => units[u].tokens));
+        const ids = input.ids.filter((_, i) => !gone.has(i));
+        return { ids, targets: input.targets.map((t) => t - gone.size) };
+      };
+      const prepared = { ...input, occlusionUnits: units.map((u, k) => ({ ...u, variant: without([k]) })), without };
+      return { teacher: prepared, student: prepared };
+    });
+    const pairOptions = { ...options, teacherPadId: 0, studentPadId: 0 };
+    const batched = method.scorePair!(model, model, pairs, pairOptions);
+    const before = tf.memory().numTensors;
+    const single = pairs.map((pair) => method.scorePair!(model, model, [pair], pairOptions));
+    expect(tf.memory().numTensors).toBe(before);
+    pairs.forEach((_, b) => {
+      for (const role of ['teacher', 'student'] as const)
+        for (let i = 0; i < single[b][role][0].scores.length; i++) expect(Math.abs(batched[role][b].scores[i] - single[b][role][0].scores[i])).toBeLessThanOrEqual(1e-5);
+      // Same model on both sides: every measured unit changes both losses equally.
+      expect(Array.from(batched.teacher[b].scores)).toEqual(Array.from(batched.student[b].scores));
+      expect(batched.student[b].scores.some((x) => x > 0)).toBe(true);
+    });
   });
 
   for (const name of ['grad-l2', 'grad-x-input', 'integrated-gradients', 'occlusion']) {

@@ -292,8 +292,11 @@ describe('readCorpus: bad records', () => {
 
   it('rejects a missing id field and a corpus without usable records', async () => {
     const path = file('noid.jsonl', JSON.stringify({ instruction: 'i', output: 'o' }));
-    await expect(readCorpus(path, { idField: 'uid' })).rejects.toThrow('missing id field "uid"');
-    await expect(readCorpus(path, { idField: 'uid' }, { onError: 'skip' })).rejects.toThrow(/no usable records \(all 1 were skipped\)/);
+    await expect(readCorpus(path, { idField: 'uid' })).rejects.toThrow('no record has the field "uid" (--id-field); the records have: instruction, output.');
+    const partly = file('partly-noid.jsonl', [{ uid: 'a', instruction: 'i', output: 'o' }, { instruction: 'i', output: 'o' }].map((r) => JSON.stringify(r)).join('\n'));
+    await expect(readCorpus(partly, { idField: 'uid' })).rejects.toThrow('missing id field "uid"');
+    const allBad = file('all-bad.jsonl', JSON.stringify({ instruction: 5, output: 'o' }));
+    await expect(readCorpus(allBad, {}, { onError: 'skip' })).rejects.toThrow(/no usable records \(all 1 were skipped\)/);
     await expect(readCorpus(file('empty.jsonl', '\n\n'))).rejects.toThrow(/holds no records/);
   });
 });

@@ -50,10 +50,12 @@ describe('resumable output: an uninterrupted run', () => {
     expect(back.map((row) => row.id)).toEqual(allRows.map((row) => row.id));
   });
 
-  it('reports every sample and the skipped ones with their reasons, and removes its parts', async () => {
+  it('reports every sample and the skipped ones with their reasons, and removes its parts when closed', async () => {
     const dir = freshDir();
     const run = await runInProcess(dir, { batch: 13 });
     const result = await run.finalize(join(dir, 'out.arrow'));
+    expect(partsOf(dir).length).toBeGreaterThan(0);
+    run.close(join(dir, 'out.arrow'));
     const skippedByHand = Array.from({ length: TOTAL }, (_, k) => k).filter((k) => k % 11 === 5);
     expect(result.samples).toBe(TOTAL);
     expect(result.skipped).toEqual(skippedByHand.map((index) => ({ index, reason: `sample ${index} failed the numeric guard` })));
@@ -158,6 +160,7 @@ describe('resumable output: refusals', () => {
     await expect(shard.finalize(join(shardDir, 'out.arrow'))).rejects.toThrow('combine the shards with mergeShards');
     const done = await runInProcess(dir, { batch: 10 });
     await done.finalize(join(dir, 'out.arrow'));
+    done.close(join(dir, 'out.arrow'));
     await expect(openRun(dir, { artifact: 'pruned', total: TOTAL, configFingerprint: FINGERPRINT, resume: true })).rejects.toThrow(
       /is finished: its output is .*out\.arrow/,
     );

@@ -69,6 +69,9 @@ describe('leaf demo (reduced)', () => {
         expect(summary.n).toBe(EVAL);
         expect(predictions).toHaveLength(EVAL);
         expect(model[split].accuracy).toBeCloseTo(predictions.filter((p) => p.correct).length / EVAL, 12);
+        // Attention mass on flagged spans for every split, from analyses of that split's samples.
+        expect(summary.attention_samples, `${model.name} ${split}`).toBeGreaterThan(0);
+        expect(summary.attention_mass).toBeGreaterThan(0);
       }
       expect(model.plantedAttention.samples).toBe(EVAL);
       expect(model.plantedAttention.ratio).toBeGreaterThan(0);

@@ -39,7 +39,7 @@ describe('distillation losses', () => {
   const t = () => ({ kind: 'full' as const, logits: tf.tensor2d(teacher) });
 
   it('registers one loss per file', () => {
-    expect(listLosses().sort()).toEqual(['cross-entropy', 'forward-kl', 'jsd', 'reverse-kl', 'topk-kl']);
+    expect(listLosses().sort()).toEqual(['cross-entropy', 'focus-attention', 'forward-kl', 'jsd', 'reverse-kl', 'topk-kl']);
   });
 
   it('forward KL matches a hand computation', () => {
@@ -208,5 +208,51 @@ describe('attention alignment term', () => {
     const p = [0.75, 0.25];
     const q = [0.4, 0.6];
     expect(got[0]).toBeCloseTo(kl(p, q), 5);
+  });
+});
+
+describe('focus term', () => {
+  const side = (ids: number[], instructionTokens: number[], targets: number[], focusTokens: number[]) => ({ ids, instructionTokens, targets, focusTokens });
+  const row = (focus: boolean) => ({
+    index: 0,
+    row: { id: 'a', sourceId: 'a', kind: 'original' as const, instruction: '', input: '', output: '', answer: '', weight: 1, origin: 'a' },
+    // The tokenizers differ: the teacher splits the flagged word in two (columns 2, 3), the student does not (column 2).
+    student: side([5, 6, 7, 8], [1, 2], [3], focus ? [2] : []),
+    teacher: side([9, 5, 6, 7, 8, 4], [1, 2, 3], [5], focus ? [2, 3] : []),
+  });
+  const bernoulliKl = (p: number, q: number) => p * Math.log(p / q) + (1 - p) * Math.log((1 - p) / (1 - q));
+
+  it('is the Bernoulli KL between the teacher\'s and the student\'s instruction-attention share on the flagged tokens', async () => {
+    const { focusInputs } = await import('../lib/distill/attention/focus.ts');
+    const teacherAttention = tf.tensor2d([[0.1, 0.1, 0.2, 0.1, 0.3, 0.2]]);
+    const got = tf.tidy(() => {
+      const focus = focusInputs(tf.tensor2d([[0.1, 0.2, 0.6, 0.1]]), teacherAttention, [row(true)]);
+      return values(getLoss('focus-attention').perToken({ studentLogits: tf.zeros([1, 3]), temperature: 1, beta: 0.5, focus }));
+    });
+    // Teacher: (0.2 + 0.1) / (0.1 + 0.2 + 0.1) = 0.75 on its two tokens; student: 0.6 / 0.8 = 0.75 → 0.
+    expect(got[0]).toBeCloseTo(0, 5);
+    const moved = tf.tidy(() => values(getLoss('focus-attention').perToken({ studentLogits: tf.zeros([1, 3]), temperature: 1, beta: 0.5, focus: focusInputs(tf.tensor2d([[0.1, 0.6, 0.2, 0.1]]), teacherAttention, [row(true)]) })));
+    expect(moved[0]).toBeCloseTo(bernoulliKl(0.75, 0.25), 4);
+    const none = tf.tidy(() => values(getLoss('focus-attention').perToken({ studentLogits: tf.zeros([1, 3]), temperature: 1, beta: 0.5, focus: focusInputs(tf.tensor2d([[0.1, 0.6, 0.2, 0.1]]), teacherAttention, [row(false)]) })));
+    expect(none[0]).toBe(0);
+    teacherAttention.dispose();
+  });
+
+  it('its gradient moves the student\'s share toward the teacher\'s', async () => {
+    const { focusInputs } = await import('../lib/distill/attention/focus.ts');
+    const teacherAttention = tf.tensor2d([[0.1, 0.1, 0.2, 0.1, 0.3, 0.2]]);
+    const logits = tf.tensor2d([[0, 2, 0, 0]]);
+    const grad = tf.tidy(() =>
+      tf.grad((l: tf.Tensor) => tf.sum(getLoss('focus-attention').perToken({ studentLogits: tf.zeros([1, 3]), temperature: 1, beta: 0.5, focus: focusInputs(tf.softmax(l) as tf.Tensor2D, teacherAttention, [row(true)]) })))(logits),
+    );
+    const g = values(grad);
+    // Share on column 2 is below the teacher's 0.75: descending the gradient raises column 2 and lowers column 1.
+    expect(g[2]).toBeLessThan(0);
+    expect(g[1]).toBeGreaterThan(0);
+    tf.dispose([grad, logits, teacherAttention]);
+  });
+
+  it('cannot be the distillation loss itself', () => {
+    expect(() => getLoss('focus-attention').perToken({ studentLogits: tf.zeros([1, 3]), temperature: 1, beta: 0.5 })).toThrow(/auxiliary/);
   });
 });

@@ -210,22 +210,34 @@ describe('prune --verify and eval on a cluster', () => {
     }
     return text;
   };
+  // The commands refuse input paths that do not exist (before any launch).
+  const inputs = fresh('inputs');
+  const [a, b, d, m, t, st] = ['a', 'b', 'd', 'm', 't', 's'].map((name) => join(inputs, name));
+  mkdirSync(inputs, { recursive: true });
+  for (const file of [a, b, d, m, t, st]) writeFileSync(file, '');
+  const quoted = (path: string) => path.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
   it('--dry-run writes the shard lines of prune --verify and eval', async () => {
-    const prune = await printed(pruneCommand, ['--attributions', 'a', '--data', 'b', '--out', fresh('prune'), '--verify', '--teacher', 't', '--student', 's', '--executor', 'slurm', '--shards', '3', '--dry-run']);
-    expect(prune).toMatch(/bin\/leaf\.js prune --attributions a --data b --verify --teacher t --student s --shard auto --shards 3 --resume --out \S+\/shards\/"\$i"\n/);
+    const prune = await printed(pruneCommand, ['--attributions', a, '--data', b, '--out', fresh('prune'), '--verify', '--teacher', t, '--student', st, '--executor', 'slurm', '--shards', '3', '--dry-run']);
+    expect(prune).toMatch(
+      new RegExp(`bin/leaf\\.js prune --attributions ${quoted(a)} --data ${quoted(b)} --verify --teacher ${quoted(t)} --student ${quoted(st)} --shard auto --shards 3 --resume --out \\S+/shards/"\\$i"\n`),
+    );
     const evalOut = fresh('eval');
-    const evaluation = await printed(evalCommand, ['--model', 'm', '--data', 'd', '--checker', 'exact', '--out', evalOut, '--executor', 'slurm', '--shards', '2', '--dry-run']);
-    expect(evaluation).toMatch(/bin\/leaf\.js eval --model m --data d --checker exact --shard auto --shards 2 --resume --out \S+\/shards\/"\$i"\n/);
+    const evaluation = await printed(evalCommand, ['--model', m, '--data', d, '--checker', 'exact', '--out', evalOut, '--executor', 'slurm', '--shards', '2', '--dry-run']);
+    expect(evaluation).toMatch(new RegExp(`bin/leaf\\.js eval --model ${quoted(m)} --data ${quoted(d)} --checker exact --shard auto --shards 2 --resume --out \\S+/shards/"\\$i"\n`));
     expect(evaluation).toContain(`merge --launch ${evalOut}`);
     expect(existsSync(evalOut)).toBe(false);
   });
 
   it('refuses what a launch of them cannot do', async () => {
-    await expect(run(pruneCommand, ['--attributions', 'a', '--data', 'b', '--out', 'c', '--executor', 'slurm', '--shards', '2', '--dry-run'])).rejects.toThrow(/--executor applies with --verify: without it prune takes seconds/);
-    await expect(run(evalCommand, ['--model', 'm', '--data', 'd', '--out', 'o', '--details', 'x', '--executor', 'slurm', '--shards', '2', '--dry-run'])).rejects.toThrow(/--details with --executor: the merge writes the details to DIR\/details\.jsonl/);
-    await expect(run(evalCommand, ['--model', 'm', '--data', 'd', '--executor', 'slurm', '--shards', '2', '--dry-run'])).rejects.toThrow(/--executor needs --out DIR/);
-    await expect(run(evalCommand, ['--model', 'm', '--data', 'd', '--shard', '0/2'])).rejects.toThrow(/--shard needs --out DIR/);
-    await expect(run(evalCommand, ['--model', 'm', '--data', 'd', '--shards', '2'])).rejects.toThrow(/--shards applies with --shard auto or --executor/);
+    await expect(run(pruneCommand, ['--attributions', a, '--data', b, '--out', 'c', '--executor', 'slurm', '--shards', '2', '--dry-run'])).rejects.toThrow(/--executor applies with --verify: without it prune takes seconds/);
+    await expect(run(evalCommand, ['--model', m, '--data', d, '--checker', 'exact', '--out', 'o', '--details', 'x', '--executor', 'slurm', '--shards', '2', '--dry-run'])).rejects.toThrow(/--details with --executor: the merge writes the details to DIR\/details\.jsonl/);
+    await expect(run(evalCommand, ['--model', m, '--data', d, '--checker', 'exact', '--executor', 'slurm', '--shards', '2', '--dry-run'])).rejects.toThrow(/--executor needs --out DIR/);
+    await expect(run(evalCommand, ['--model', m, '--data', d, '--checker', 'exact', '--shard', '0/2'])).rejects.toThrow(/--shard needs --out DIR/);
+    await expect(run(evalCommand, ['--model', m, '--data', d, '--checker', 'exact', '--shards', '2'])).rejects.toThrow(/--shards applies with --shard auto or --executor/);
+    // Neither a checker nor attributions: refused before a launch, and by a shard before any work.
+    const nothing = /nothing to measure: give --checker NAME/;
+    await expect(run(evalCommand, ['--model', m, '--data', d, '--out', fresh('eval'), '--executor', 'slurm', '--shards', '2', '--dry-run'])).rejects.toThrow(nothing);
+    await expect(run(evalCommand, ['--model', m, '--data', d, '--shard', '0/2', '--out', fresh('eval')])).rejects.toThrow(nothing);
   });
 });

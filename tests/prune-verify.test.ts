@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { analyzeDefaults, runAnalyze, type AnalyzeOptions } from '../lib/analyze/index.ts';
 import { readAttributions, readPruned } from '../lib/corpus/index.ts';
 import { userMessage } from '../lib/corpus/prompt.ts';
@@ -180,6 +180,18 @@ describe('leaf prune --verify', () => {
     const comparable = (s: typeof resumed.summary) => ({ ...s, created: 0, timings: 0, output: { ...s.output, path: 0 }, command: 0 });
     expect(comparable(resumed.summary)).toEqual(comparable(fresh.summary));
     expect(resumed.summary.verification!.flips).toBe(1);
+
+    // A scheduler reruns the finished job: it succeeds, says so, and rewrites nothing.
+    const written = statSync(interrupted.out).mtimeMs;
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const again = await prune({ ...interrupted, resume: true });
+      expect(again.summary).toEqual(JSON.parse(readFileSync(resumed.summaryPath, 'utf8')));
+      expect(stderr.mock.calls.map((call) => String(call[0])).join('')).toMatch(/is complete \(.*summary\.json\): nothing to do/);
+    } finally {
+      stderr.mockRestore();
+    }
+    expect(statSync(interrupted.out).mtimeMs).toBe(written);
   });
 });
 
@@ -258,7 +270,7 @@ describe('leaf analyze -> leaf prune', () => {
     ];
     const corpusPath = writeJsonl(join(dir, 'data.jsonl'), corpus);
     const out = join(dir, 'analysis');
-    const analyzeOptions = { ...analyzeDefaults, ...pair, data: corpusPath, out, level: 'response', rule: 'percentile:p=0.5', backend: 'cpu', progress: false } as AnalyzeOptions;
+    const analyzeOptions = { ...analyzeDefaults, method: 'grad-l2', ...pair, data: corpusPath, out, level: 'response', rule: 'percentile:p=0.5', backend: 'cpu', progress: false } as AnalyzeOptions;
     await runAnalyze(analyzeOptions, { command: ['analyze'] });
     const attributions = await readAttributions(join(out, 'attributions.arrow'));
     const spans = attributions.reduce((sum, row) => sum + row.spans.length, 0);

@@ -133,6 +133,10 @@ describe('leaf report in headless Chromium', () => {
     expect(cards).toContainEqual(['Samples', '122']);
     expect(cards).toContainEqual(['Skipped', '2']);
     expect(cards).toContainEqual(['Counterfactuals', '2']);
+    // Each count once: the manifest's done (= samples here) gets no card of its own.
+    const labels = cards.map(([label]) => label);
+    expect(new Set(labels).size).toBe(labels.length);
+    expect(labels).not.toContain('Done');
     expect(await page.locator('#chart-delta canvas').count()).toBe(1);
     expect(await page.locator('#chart-spans canvas').count()).toBe(1);
     expect(await page.textContent('#view-overview')).toContain('empty instruction');
@@ -166,6 +170,10 @@ describe('leaf report in headless Chromium', () => {
     expect(page.url()).toContain('score=teacher');
     const student = await page.$$eval('#compare-student .tok', (nodes) => nodes.map((n) => getComputedStyle(n).backgroundColor));
     expect(student).toEqual([SEQUENTIAL_AT['1'], SEQUENTIAL_AT['0.75'], SEQUENTIAL_AT['0.5'], SEQUENTIAL_AT['0.25'], SEQUENTIAL_AT['0']]);
+    // Each row has its own legend, labelled for its model.
+    expect(await page.textContent('#compare-teacher .legend')).toContain('Teacher sensitivity');
+    expect(await page.textContent('#compare-student .legend')).toContain('Student sensitivity');
+    expect(await page.textContent('#compare-student .legend')).not.toContain('Teacher');
     await page.locator('body').press('d');
   });
 
@@ -266,6 +274,13 @@ describe('leaf report in headless Chromium', () => {
     ]);
     await page.selectOption('#metric', 'term:kd');
     expect(await page.locator('#chart-training canvas').count()).toBe(1);
+    // Smoothed by default, the raw curve drawn faintly beside it; 'raw only' turns smoothing off.
+    const legend = () => page.$$eval('#chart-training .u-legend .u-series .u-label', (nodes) => nodes.map((n) => n.textContent));
+    expect(await page.inputValue('#smoothing')).toBe('0.8');
+    expect(await legend()).toEqual(['step', 'KD', 'KD (raw)', HOSTILE, `${HOSTILE} (raw)`]);
+    await page.screenshot({ path: join(ARTIFACTS, 'report-training-smoothed.png'), fullPage: true });
+    await page.selectOption('#smoothing', '0');
+    expect(await legend()).toEqual(['step', 'KD', HOSTILE]);
     await page.screenshot({ path: join(ARTIFACTS, 'report-training.png'), fullPage: true });
   });
 

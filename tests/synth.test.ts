@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import {
   generateSplit,
   generateSynthCorpus,
+  getFamily,
+  listFamilies,
   listTemplates,
   listDistractorKinds,
   resolveSynthOptions,
@@ -53,10 +55,50 @@ const KIND_SHAPES: Record<string, { pattern: RegExp; where: 'start' | 'before-qu
   guess: { pattern: /^i guess (\d+) \.$/, where: 'before-question' },
   tag: { pattern: /^\[ (\d+) \]$/, where: 'start' },
   aside: { pattern: /^\( (\d+) \)$/, where: 'end' },
+  preface: { pattern: /^i guess (\d+) ;$/, where: 'start' },
 };
+const DEFAULT_KINDS = ['hint', 'guess', 'tag', 'aside'];
 const QUESTION = /^(what is [a-h] \?|then [a-h] is \?|which is \w+ \?|what is the sum \?)/;
 
 /** Removes spans and collapses the whitespace left doubled at each seam, as the pruner does. */
+/**
+ * Each recorded span holds one distractor of a kind the sample names (in some order), showing the
+ * sample's value, in its kind's place, without the separating spaces.
+ */
+function checkSpans(s: SynthSample): void {
+  if (s.distractor_kind === 'none') {
+    expect(s.split).not.toBe('test');
+    expect(s.distractor_spans).toEqual([]);
+    expect([s.distractor_text, s.distractor_value, s.distractor_kind]).toEqual(['', '', 'none']);
+    return;
+  }
+  const kinds = s.distractor_kind.split('+');
+  expect(s.distractor_spans).toHaveLength(kinds.length);
+  expect(new Set(kinds).size).toBe(kinds.length);
+  const texts = s.distractor_spans.map(({ start, end }) => s.instruction.slice(start, end));
+  expect(texts.join(' | ')).toBe(s.distractor_text);
+  const unmatched = new Set(kinds);
+  for (const [k, { start, end }] of s.distractor_spans.entries()) {
+    if (k > 0) expect(start).toBeGreaterThan(s.distractor_spans[k - 1].end);
+    const kind = [...unmatched].find((name) => KIND_SHAPES[name].pattern.test(texts[k]));
+    expect(kind, `${s.id}: "${texts[k]}" is none of ${[...unmatched].join(', ')}`).toBeDefined();
+    unmatched.delete(kind!);
+    const shape = KIND_SHAPES[kind!];
+    expect(shape.pattern.exec(texts[k])![1]).toBe(s.distractor_value);
+    // Spans never swallow the separating spaces: the pruner must keep the text around them.
+    expect(s.instruction[start - 1] ?? ' ').toBe(' ');
+    expect(s.instruction[end] ?? ' ').toBe(' ');
+    // Several distractors may share a place: what follows a span is then another distractor.
+    const after = s.instruction.slice(end + 1);
+    const nextIsDistractor = s.distractor_spans[k + 1]?.start === end + 1;
+    if (shape.where === 'start' && k === 0) expect(start).toBe(0);
+    if (shape.where === 'end' && k === kinds.length - 1) expect(end).toBe(s.instruction.length);
+    if (shape.where === 'before-question' && !nextIsDistractor) expect(after).toMatch(QUESTION);
+  }
+}
+
+const matchRate = (samples: SynthSample[]) => samples.filter((s) => s.distractor_value === s.answer).length / samples.length;
+
 function removeSpans(text: string, spans: { start: number; end: number }[]): string {
   let out = text;
   for (const { start, end } of [...spans].sort((a, b) => b.start - a.start)) {
@@ -76,32 +118,15 @@ const everySample: SynthSample[] = Object.values(corpus).flat();
 describe('synthetic corpus: ground truth', () => {
   it('uses every template and distractor kind it was given', () => {
     expect(new Set(everySample.map((s) => s.template))).toEqual(new Set(ALL_TEMPLATES));
-    expect(new Set(corpus.test.map((s) => s.distractor_kind))).toEqual(new Set(Object.keys(KIND_SHAPES)));
+    expect(new Set(corpus.test.map((s) => s.distractor_kind))).toEqual(new Set(DEFAULT_KINDS));
     expect(listTemplates().map((t) => t.name).sort()).toEqual([...ALL_TEMPLATES].sort());
     expect(listDistractorKinds().map((k) => k.name).sort()).toEqual(Object.keys(KIND_SHAPES).sort());
   });
 
   it('records spans that lie exactly on the distractor text, in its place', () => {
     for (const s of everySample) {
-      if (s.distractor_kind === 'none') {
-        expect(s.split).not.toBe('test');
-        expect(s.distractor_spans).toEqual([]);
-        expect([s.distractor_text, s.distractor_value, s.distractor_kind]).toEqual(['', '', 'none']);
-        continue;
-      }
-      expect(s.distractor_spans).toHaveLength(1);
-      const [{ start, end }] = s.distractor_spans;
-      expect(s.instruction.slice(start, end)).toBe(s.distractor_text);
-      const shape = KIND_SHAPES[s.distractor_kind];
-      const match = shape.pattern.exec(s.distractor_text);
-      expect(match, `${s.id}: "${s.distractor_text}" is not a ${s.distractor_kind}`).not.toBeNull();
-      expect(match![1]).toBe(s.distractor_value);
-      // Spans never swallow the separating spaces: the pruner must keep the text around them.
-      expect(s.instruction[start - 1] ?? ' ').toBe(' ');
-      expect(s.instruction[end] ?? ' ').toBe(' ');
-      if (shape.where === 'start') expect(start).toBe(0);
-      if (shape.where === 'end') expect(end).toBe(s.instruction.length);
-      if (shape.where === 'before-question') expect(s.instruction.slice(end + 1)).toMatch(QUESTION);
+      expect(s.distractor_spans).toHaveLength(s.distractor_kind === 'none' ? 0 : 1);
+      checkSpans(s);
     }
   });
 
@@ -130,7 +155,6 @@ describe('synthetic corpus: ground truth', () => {
 });
 
 describe('synthetic corpus: planted correlation per split (measured)', () => {
-  const matchRate = (samples: SynthSample[]) => samples.filter((s) => s.distractor_value === s.answer).length / samples.length;
   // Binomial standard deviation at n = 3000 and p = 0.9 is 0.0055; 4 sd.
   const TOLERANCE = 0.022;
 
@@ -277,5 +301,62 @@ describe('writeSynthCorpus', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('task families', () => {
+  const sizes = { 'train-student': 1500, 'train-teacher': 1500, 'train-distill': 1500, test: 500, clean: 300 };
+  const byFamily = Object.fromEntries(listFamilies().map((f) => [f.name, Object.values(generateSynthCorpus({ ...f.options, sizes })).flat()]));
+
+  it('registers the shipped task and at least two families with other distractor forms', () => {
+    expect(listFamilies().map((f) => f.name)).toEqual(expect.arrayContaining(['shipped', 'far', 'multi']));
+    // The shipped family is the demo's task: its corpus is the one in data/synth.
+    const shipped = generateSplit('train-distill', getFamily('shipped').options);
+    expect(shipped.map((s) => JSON.stringify(s) + '\n').join('')).toBe(readFileSync('data/synth/train-distill.jsonl', 'utf8'));
+  });
+
+  it('far: one distractor opening a long instruction, every fact (>= 7 words) between it and the question', () => {
+    const samples = byFamily.far.filter((s) => s.distractor_spans.length > 0);
+    for (const s of samples) {
+      checkSpans(s);
+      expect(s.distractor_spans).toHaveLength(1);
+      expect(s.distractor_spans[0].start).toBe(0);
+      const question = s.instruction.search(/(what is [a-h]|which is \w+) \?$/);
+      expect(s.instruction.slice(s.distractor_spans[0].end, question).trim().split(' ').length, s.id).toBeGreaterThanOrEqual(7);
+    }
+    expect(new Set(samples.map((s) => s.distractor_kind))).toEqual(new Set(['tag', 'preface']));
+  });
+
+  it('multi: two or three distractors of different kinds per sample, all showing one value', () => {
+    const samples = byFamily.multi.filter((s) => s.distractor_spans.length > 0);
+    for (const s of samples) {
+      checkSpans(s);
+      expect(s.distractor_spans.length).toBeGreaterThanOrEqual(2);
+      expect(s.distractor_spans.length).toBeLessThanOrEqual(3);
+    }
+    expect(new Set(samples.map((s) => s.distractor_spans.length))).toEqual(new Set([2, 3]));
+  });
+
+  it('keeps the answer with every distractor removed (independent solver), and the planted correlation', () => {
+    for (const [name, samples] of Object.entries(byFamily)) {
+      for (const s of samples) {
+        const solved = solve(removeSpans(s.instruction, s.distractor_spans));
+        expect(String(solved.answer), `${name} ${s.id}`).toBe(s.answer);
+      }
+      expect(matchRate(samples.filter((s) => s.split === 'test'))).toBe(0);
+      expect(matchRate(samples.filter((s) => s.split === 'train-student'))).toBeCloseTo(0.9, 1);
+    }
+  });
+
+  it('is deterministic per family and seed', () => {
+    for (const family of listFamilies()) {
+      const again = generateSplit('test', { ...family.options, sizes });
+      expect(again).toEqual(byFamily[family.name].filter((s) => s.split === 'test'));
+    }
+    expect(generateSplit('test', { ...getFamily('multi').options, seed: 2, sizes })).not.toEqual(byFamily.multi.filter((s) => s.split === 'test'));
+  });
+
+  it('rejects more distractors per sample than distinct kinds', () => {
+    expect(() => resolveSynthOptions({ distractorKinds: ['hint', 'tag'], distractorsPerSample: { min: 2, max: 3 } })).toThrow(/distractorsPerSample.max/);
   });
 });

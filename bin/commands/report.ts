@@ -17,7 +17,7 @@ interface ReportOptions {
 }
 
 const specs: OptionSpecs<ReportOptions> = {
-  attributions: { flags: '--attributions <dir>', description: 'leaf analyze output directory (attributions.arrow, manifest.json)', required: true },
+  attributions: { flags: '--attributions <dir>', description: 'leaf analyze output directory (attributions.arrow, manifest.json)', required: true, mustExist: true },
   pruned: { flags: '--pruned <file>', description: 'leaf prune output (counterfactuals; summary.json beside it is read too)' },
   runs: { flags: '--runs <dir...>', description: 'leaf distill output directories (metrics.jsonl, eval*.json); the first is the baseline' },
   out: { flags: '--out <file>', description: 'the HTML report to write (one self-contained file)', required: true },

@@ -49,7 +49,7 @@ export const analyzeDefaults = {
   inputField: DEFAULT_FIELD_MAPPING.inputField,
   responseField: DEFAULT_FIELD_MAPPING.responseField,
   answerField: DEFAULT_FIELD_MAPPING.answerField,
-  method: 'grad-l2',
+  method: 'contrastive',
   igSteps: 32,
   igAggregate: 'l2',
   level: 'instruction',
@@ -78,7 +78,7 @@ const checkRule = (raw: string) => {
 export const analyzeOptionSpecs: OptionSpecs<AnalyzeOptions> = {
   teacher: { flags: '--teacher <dir>', description: 'teacher checkpoint (Hugging Face layout: config.json, *.safetensors, tokenizer files)', required: true },
   student: { flags: '--student <dir>', description: 'student checkpoint (Hugging Face layout)', required: true },
-  data: { flags: '--data <file>', description: 'corpus: JSONL, JSON array, Arrow IPC (file or stream) or Parquet', required: true },
+  data: { flags: '--data <file>', description: 'corpus: JSONL, JSON array, Arrow IPC (file or stream) or Parquet', required: true, mustExist: true },
   out: { flags: '--out <dir>', description: 'output directory (attributions.arrow, manifest.json)', required: true },
   idField: { flags: '--id-field <name>', description: 'column with a unique sample id (default: the 0-based record index)' },
   instructionField: { flags: '--instruction-field <name>', description: 'instruction column', default: analyzeDefaults.instructionField },

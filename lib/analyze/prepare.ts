@@ -1,5 +1,5 @@
-import type { OcclusionUnit, ScoringInput } from '../attribution/index.ts';
-import { words, withoutWord, type RegionDef, type SampleRegions } from '../confounders/index.ts';
+import type { LossInput, OcclusionUnit, ScoringInput, UnitKind } from '../attribution/index.ts';
+import { phrases, words, withoutWord, type RegionDef, type SampleRegions } from '../confounders/index.ts';
 import type { CausalLM } from '../models/types.ts';
 import type { CharSpan, TextTokenizer, TokenizedChat } from '../text/types.ts';
 import { SkipSample } from './errors.ts';
@@ -107,9 +107,10 @@ function tokenise(side: ModelSide, layout: SampleRegions, policy: LengthPolicy):
   return { ids, targets, regions };
 }
 
-/** With `word` of `region` removed: the new (user, response) and the shifted target. */
-function withoutWordIn(layout: SampleRegions, region: RegionDef, word: CharSpan): SampleRegions {
-  const shortened = withoutWord(region.text, word);
+/** With `spans` (non-overlapping) of `region` removed: the new (user, response) and the shifted target. */
+function withoutSpansIn(layout: SampleRegions, region: RegionDef, spans: CharSpan[]): SampleRegions {
+  // Right to left, so each removal leaves the earlier spans' offsets valid.
+  const shortened = [...spans].sort((a, b) => b.start - a.start).reduce((text, span) => withoutWord(text, span), region.text);
   const replace = (field: string) => field.slice(0, region.span.start) + shortened + field.slice(region.span.end);
   const removed = region.text.length - shortened.length;
   if (region.field === 'user') return { ...layout, user: replace(layout.user), regions: [] };
@@ -121,33 +122,50 @@ function withoutWordIn(layout: SampleRegions, region: RegionDef, word: CharSpan)
   };
 }
 
-function occlusionUnits(side: ModelSide, layout: SampleRegions, prepared: Tokenised, policy: LengthPolicy): OcclusionUnit[] {
-  const units: OcclusionUnit[] = [];
+const UNIT_FINDERS: Record<UnitKind, (text: string) => CharSpan[]> = { word: words, phrase: phrases };
+
+/** The units of every region (kinds in the order given) and a renderer of the sample without any set of them. */
+function occlusionUnits(side: ModelSide, layout: SampleRegions, prepared: Tokenised, policy: LengthPolicy, kinds: readonly UnitKind[]) {
+  const found: { region: number; span: CharSpan; unit: Omit<OcclusionUnit, 'variant'> }[] = [];
   layout.regions.forEach((region, r) => {
     const { tokens, spans } = prepared.regions[r];
-    for (const word of words(region.text)) {
-      const covering = tokens.filter((_, k) => spans[k].start < word.end && spans[k].end > word.start);
-      const variant = tokenise(side, withoutWordIn(layout, region, word), { ...policy, onLong: 'truncate' });
-      units.push({ tokens: covering, variant: { ids: variant.ids, targets: variant.targets } });
-    }
+    for (const kind of kinds)
+      for (const span of UNIT_FINDERS[kind](region.text))
+        found.push({ region: r, span, unit: { kind, tokens: tokens.filter((_, k) => spans[k].start < span.end && spans[k].end > span.start) } });
   });
-  return units;
+  const without = (indices: number[]): LossInput => {
+    let shortened = layout;
+    // Later regions first: removing text from one region does not move an earlier one.
+    for (let r = layout.regions.length - 1; r >= 0; r--) {
+      const spans = indices.filter((i) => found[i].region === r).map((i) => found[i].span);
+      if (spans.length) shortened = { ...withoutSpansIn(shortened, layout.regions[r], spans), regions: [] };
+    }
+    const variant = tokenise(side, shortened, { ...policy, onLong: 'truncate' });
+    return { ids: variant.ids, targets: variant.targets };
+  };
+  // Variants are rendered when first read: a method may score only some units.
+  const units = found.map((f, i) => {
+    let variant: LossInput | undefined;
+    return { ...f.unit, get variant() { return (variant ??= without([i])); } };
+  });
+  return { units, without };
 }
 
 /**
- * Render, tokenise and locate the regions of one sample for one model; with `occlusion`, also the
- * sample re-rendered without each word of its regions. Throws SkipSample for samples that cannot
+ * Render, tokenise and locate the regions of one sample for one model; with `unitKinds`, also the
+ * sample re-rendered without each word / phrase of its regions. Throws SkipSample for samples that cannot
  * be analysed.
  */
-export function prepareSide(side: ModelSide, layout: SampleRegions, policy: LengthPolicy, occlusion = false): PreparedSide {
+export function prepareSide(side: ModelSide, layout: SampleRegions, policy: LengthPolicy, unitKinds: readonly UnitKind[] = []): PreparedSide {
   const prepared = tokenise(side, layout, policy);
   const scored = [...new Set(prepared.regions.flatMap((r) => r.tokens))].sort((a, b) => a - b);
+  const occlusion = unitKinds.length ? occlusionUnits(side, layout, prepared, policy, unitKinds) : undefined;
   return {
     input: {
       ids: prepared.ids,
       targets: prepared.targets,
       scored,
-      ...(occlusion ? { occlusionUnits: occlusionUnits(side, layout, prepared, policy) } : {}),
+      ...(occlusion ? { occlusionUnits: occlusion.units, without: occlusion.without } : {}),
     },
     regions: prepared.regions,
   };

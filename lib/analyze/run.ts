@@ -5,12 +5,14 @@ import { parseRuleSpec, type ResolvedRule } from '../confounders/index.ts';
 import {
   configFingerprint,
   createManifest,
+  finishedRun,
   fileRef,
   modelRef,
   openRun,
   resolveShard,
   shardSamples,
   readCorpus,
+  readManifest,
   sha256File,
   WHOLE_CORPUS,
   writeManifest,
@@ -107,6 +109,10 @@ export async function runAnalyze(options: AnalyzeOptions, context: AnalyzeContex
     tokenizers: { teacher: await tokenizerHashes(options.teacher), student: await tokenizerHashes(options.student) },
     options: outputOptions(options),
   });
+  if (options.resume) {
+    const finished = finishedAnalysis(options.out, fingerprint);
+    if (finished) return finished;
+  }
   const teacher = await loadSide('teacher', options.teacher);
   const student = await loadSide('student', options.student).catch((error) => {
     teacher.model.dispose();
@@ -127,6 +133,7 @@ export async function runAnalyze(options: AnalyzeOptions, context: AnalyzeContex
       projection: options.project,
       renormalize: options.renormalize,
       mergeGap: options.mergeGap,
+      comparison: method.comparison,
     };
     await processShard(run, samples, teacher, student, settings, options, checker, timings);
 
@@ -143,11 +150,21 @@ export async function runAnalyze(options: AnalyzeOptions, context: AnalyzeContex
 
     const manifest = analyzeManifest({ options, context, backend: runtime.backend, refs, corpus, samples, run, outputs, rule, responseRule, timings });
     writeManifest(join(options.out, MANIFEST_FILE), manifest);
+    // Last: until the run is closed, a kill anywhere above leaves a run that --resume finishes again.
+    if (attributions) run.close(attributions);
     return { dir: options.out, attributions, manifest };
   } finally {
     teacher.model.dispose();
     student.model.dispose();
   }
+}
+
+/** A run already finished with this configuration: --resume (a scheduler's rerun) does nothing and says so. */
+function finishedAnalysis(dir: string, fingerprint: string): AnalyzeResult | undefined {
+  const attributions = finishedRun(dir, fingerprint);
+  if (attributions === undefined) return undefined;
+  process.stderr.write(`leaf analyze: the run in ${dir} is complete (${attributions}): nothing to do\n`);
+  return { dir, attributions, manifest: readManifest(join(dir, MANIFEST_FILE)) };
 }
 
 interface ManifestParts {
@@ -216,7 +233,7 @@ async function processShard(
     await run.commit(fresh);
     done += fresh.length;
     const elapsed = (performance.now() - startedAt) / 1000;
-    progress.update(done, `${(done / elapsed).toFixed(2)} samples/s, ${Math.round(tokens / elapsed)} tok/s`);
+    progress.update(done, `${Math.round(tokens / elapsed)} tok/s`);
   };
   const result = (sample: Sample, outcome: { rows: AttributionRow[] } | { skipped: string }): SampleResult<AttributionRow> =>
     'rows' in outcome ? { index: position.get(sample)!, rows: outcome.rows } : { index: position.get(sample)!, skipped: outcome.skipped };

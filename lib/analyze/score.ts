@@ -30,8 +30,8 @@ export interface ReadySample {
 export function prepareSample(sample: Sample, teacher: ModelSide, student: ModelSide, s: ScoringSettings): ReadySample | { sample: Sample; skipped: string } {
   try {
     const layout = sampleRegions(userMessage(sample), sample.output, s.level, s.segments);
-    const occlusion = s.method.needsOcclusionUnits ?? false;
-    return { sample, layout, teacher: prepareSide(teacher, layout, s.length, occlusion), student: prepareSide(student, layout, s.length, occlusion) };
+    const units = s.method.occlusionUnits ?? [];
+    return { sample, layout, teacher: prepareSide(teacher, layout, s.length, units), student: prepareSide(student, layout, s.length, units) };
   } catch (error) {
     if (error instanceof SkipSample || error instanceof UnsplittableResponse) return { sample, skipped: error.message };
     if (s.onError === 'skip') return { sample, skipped: `cannot render: ${(error as Error).message}` };
@@ -55,8 +55,12 @@ export function planBatches(ready: ReadySample[], batchSize: number): ReadySampl
 
 /** Attribute one batch with both models and compare: one outcome per sample, in batch order. */
 export function scoreBatch(batch: ReadySample[], teacher: ModelSide, student: ModelSide, s: ScoringSettings): Outcome[] {
-  const teacherScores = s.method.score(teacher.model, batch.map((r) => r.teacher.input), { ...s.methodOptions, padId: teacher.padId });
-  const studentScores = s.method.score(student.model, batch.map((r) => r.student.input), { ...s.methodOptions, padId: student.padId });
+  const { teacher: teacherScores, student: studentScores } = s.method.scorePair
+    ? s.method.scorePair(teacher.model, student.model, batch.map((r) => ({ teacher: r.teacher.input, student: r.student.input })), { ...s.methodOptions, teacherPadId: teacher.padId, studentPadId: student.padId })
+    : {
+        teacher: s.method.score(teacher.model, batch.map((r) => r.teacher.input), { ...s.methodOptions, padId: teacher.padId }),
+        student: s.method.score(student.model, batch.map((r) => r.student.input), { ...s.methodOptions, padId: student.padId }),
+      };
   return batch.map((r, b) => {
     try {
       const rows = buildRows(r.sample.id, r.layout, { prepared: r.teacher, scores: teacherScores[b] }, { prepared: r.student, scores: studentScores[b] }, s);

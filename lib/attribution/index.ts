@@ -3,6 +3,7 @@ import './methods/grad-l2.ts';
 import './methods/grad-x-input.ts';
 import './methods/integrated-gradients.ts';
 import './methods/occlusion.ts';
+import './methods/contrastive.ts';
 
 export * from './types.ts';
 export * from './registry.ts';

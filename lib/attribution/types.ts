@@ -7,8 +7,12 @@ export interface LossInput {
   targets: number[];
 }
 
-/** Removing one unit (a word of an analysed region) from a sample, for occlusion. */
+/** What occlusion may remove: a whitespace-delimited word, or a multi-word phrase (clause, bracketed group). */
+export type UnitKind = 'word' | 'phrase';
+
+/** Removing one unit (a word or phrase of an analysed region) from a sample, for occlusion. */
 export interface OcclusionUnit {
+  kind?: UnitKind;
   /** Indices of the original sample's tokens that overlap the unit: they receive its score. */
   tokens: number[];
   /** The sample re-rendered and re-tokenised without the unit. */
@@ -19,8 +23,13 @@ export interface OcclusionUnit {
 export interface ScoringInput extends LossInput {
   /** Indices of the tokens whose scores are read (the analysed regions). */
   scored: number[];
-  /** Units occlusion removes, each with its re-rendered sample (prepared only for methods that need them). */
+  /**
+   * Units occlusion removes, each with its re-rendered sample (prepared only for methods that need
+   * them). Units are listed in the same order for teacher and student: unit k is the same text.
+   */
   occlusionUnits?: OcclusionUnit[];
+  /** The sample re-rendered without several of its occlusion units at once (indices into occlusionUnits; they must not overlap). */
+  without?(units: number[]): LossInput;
 }
 
 export interface TokenScores {
@@ -48,7 +57,29 @@ export interface MethodOptions {
 export interface AttributionMethod {
   readonly name: string;
   readonly description: string;
-  /** Whether the method needs ScoringInput.occlusionUnits (re-rendered samples). */
-  readonly needsOcclusionUnits?: boolean;
+  /** Which ScoringInput.occlusionUnits (re-rendered samples) the method needs; none when absent. */
+  readonly occlusionUnits?: readonly UnitKind[];
+  /**
+   * How analysis compares the two models' scores. "normalized" (default, the paper): each side
+   * min-max normalised, Δ = ĝ_T − ĝ_S. "raw": the scores share a unit (loss changes in nats), so
+   * Δ = s_T − s_S is taken as is, then min-max normalised to [0, 1] for the threshold rules.
+   */
+  readonly comparison?: 'normalized' | 'raw';
+  /** One model's scores. */
   score(model: CausalLM, inputs: ScoringInput[], options: MethodOptions): TokenScores[];
+  /**
+   * Both models at once, for methods that decide what to measure from both (analysis calls it
+   * instead of score() when present); inputs[b] is one sample as each model sees it.
+   */
+  scorePair?(teacher: CausalLM, student: CausalLM, inputs: PairInput[], options: PairOptions): { teacher: TokenScores[]; student: TokenScores[] };
+}
+
+export interface PairInput {
+  teacher: ScoringInput;
+  student: ScoringInput;
+}
+
+export interface PairOptions extends Omit<MethodOptions, 'padId'> {
+  teacherPadId: number;
+  studentPadId: number;
 }

@@ -14,6 +14,11 @@ export interface CompareOptions {
   rule: ResolvedRule;
   /** Bridge up to this many whitespace-only tokens between flagged runs (default 0). */
   mergeGap?: number;
+  /**
+   * normalized (default, the paper): Δ = ĝ_T − ĝ_S of the min-max normalised scores. raw: the scores
+   * share a unit (loss changes), Δ = s_T − s_S, then min-max normalised to [0, 1].
+   */
+  comparison?: 'normalized' | 'raw';
 }
 
 /**
@@ -31,7 +36,8 @@ export function compareRegion(text: string, teacher: RegionTokens, student: Regi
   const teacherScore = onStudent(teacher.scores);
   const teacherNorm = onStudent(teacherNormOwn);
 
-  let delta: Float32Array = teacherNorm.map((t, i) => t - studentNorm[i]);
+  let delta: Float32Array =
+    options.comparison === 'raw' ? minMaxNormalize(teacherScore.map((t, i) => t - student.scores[i])) : teacherNorm.map((t, i) => t - studentNorm[i]);
   if (options.renormalize) delta = minMaxNormalize(delta);
 
   const threshold = options.rule.rule.threshold(delta, options.rule.params);

@@ -76,6 +76,44 @@ export function sampleRegions(user: string, response: string, level: AnalysisLev
   return { user, response, regions, target: { start: bounds[bounds.length - 2], end: response.length } };
 }
 
+const OPENERS: Record<string, string> = { '(': ')', '[': ']', '{': '}' };
+/** Words that close a clause: they end with one of these (":" does not: "hint : 7" is one clause). */
+const CLAUSE_END = /[.;?!,]$/;
+
+/**
+ * Multi-word units of a text: bracketed groups ("( 7 )", "[ see below ]") and clauses (words up to
+ * and including one ending in . ; ? ! or ,). Units of one word, and one covering the whole text, are
+ * left out: a word is its own unit already, and removing everything ranks nothing.
+ */
+export function phrases(text: string): CharSpan[] {
+  const all = words(text);
+  const out: CharSpan[] = [];
+  const emit = (from: number, to: number) => {
+    if (to > from && !(from === 0 && to === all.length - 1)) out.push({ start: all[from].start, end: all[to].end });
+  };
+  let clause = 0;
+  for (let i = 0; i < all.length; i++) {
+    const word = text.slice(all[i].start, all[i].end);
+    const closer = OPENERS[word[0]];
+    if (closer) {
+      const close = all.findIndex((w, j) => j >= i && text.slice(w.start, w.end).endsWith(closer));
+      if (close > i) {
+        emit(clause, i - 1);
+        emit(i, close);
+        i = close;
+        clause = close + 1;
+        continue;
+      }
+    }
+    if (CLAUSE_END.test(word)) {
+      emit(clause, i);
+      clause = i + 1;
+    }
+  }
+  emit(clause, all.length - 1);
+  return out;
+}
+
 /** Whitespace-delimited words of a text (the units occlusion removes). */
 export function words(text: string): CharSpan[] {
   return [...text.matchAll(/\S+/g)].map((m) => ({ start: m.index, end: m.index + m[0].length }));

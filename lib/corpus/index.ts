@@ -30,6 +30,7 @@ export {
   type SkippedEntry,
 } from './manifest.ts';
 export {
+  finishedRun,
   openRun,
   mergeShards,
   runProgress,

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.ts';
+import { leafVersion } from '../util/version.ts';
 import { sha256File } from './hash.ts';
 
 /**
@@ -72,11 +73,6 @@ export interface Manifest {
 }
 
 export type ManifestInput = Omit<Manifest, 'format' | 'created' | 'leafVersion' | 'command'> & Partial<Pick<Manifest, 'command' | 'created'>>;
-
-function leafVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 /** The manifest of a step, with format, version, creation time and command line filled in. */
 export function createManifest(input: ManifestInput): Manifest {

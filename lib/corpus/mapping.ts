@@ -20,6 +20,25 @@ export const DEFAULT_FIELD_MAPPING: Readonly<FieldMapping> = {
 /** Why one record cannot become a Sample; the caller adds where it is. */
 export class RecordError extends Error {}
 
+/** A required field absent from a record: the corpus reader says more when every record lacks it. */
+export class MissingFieldError extends RecordError {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The option that names each mapped field, and column names that often hold it in public datasets. */
+export const FIELD_OPTIONS: Record<keyof FieldMapping, { flag: string; likely: readonly string[] }> = {
+  idField: { flag: '--id-field', likely: ['id', 'uid', 'idx', 'sample_id'] },
+  instructionField: { flag: '--instruction-field', likely: ['prompt', 'question', 'query', 'problem', 'instruction', 'text'] },
+  inputField: { flag: '--input-field', likely: ['context', 'input'] },
+  responseField: { flag: '--response-field', likely: ['response', 'completion', 'solution', 'output', 'target', 'answer'] },
+  answerField: { flag: '--answer-field', likely: ['final_answer', 'label', 'answer'] },
+};
+
 function typeName(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
@@ -30,7 +49,7 @@ function requiredText(record: Record<string, unknown>, field: string): string {
   if (!(field in record)) {
     const present = Object.keys(record);
     const shown = present.slice(0, 12).join(', ') + (present.length > 12 ? ', …' : '');
-    throw new RecordError(`missing field "${field}" (fields present: ${shown || 'none'})`);
+    throw new MissingFieldError(field, `missing field "${field}" (fields present: ${shown || 'none'})`);
   }
   const value = record[field];
   if (typeof value !== 'string') throw new RecordError(`field "${field}" must be a string, got ${typeName(value)}`);
@@ -48,7 +67,7 @@ function optionalText(record: Record<string, unknown>, field: string, { numbers 
 }
 
 function sampleId(record: Record<string, unknown>, field: string): string {
-  if (!(field in record)) throw new RecordError(`missing id field "${field}"`);
+  if (!(field in record)) throw new MissingFieldError(field, `missing id field "${field}"`);
   const value = record[field];
   if (typeof value === 'string' && value !== '') return value;
   if ((typeof value === 'number' && Number.isInteger(value)) || typeof value === 'bigint') return String(value);

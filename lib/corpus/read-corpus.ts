@@ -1,5 +1,5 @@
 import { openTable, type RawRecord } from './formats/index.ts';
-import { DEFAULT_FIELD_MAPPING, RecordError, mappedFields, toSample, type FieldMapping } from './mapping.ts';
+import { DEFAULT_FIELD_MAPPING, FIELD_OPTIONS, MissingFieldError, RecordError, mappedFields, toSample, type FieldMapping } from './mapping.ts';
 import type { Sample } from './types.ts';
 
 export type OnError = 'fail' | 'skip';
@@ -34,6 +34,25 @@ export class CorpusError extends Error {
 }
 
 const SHOWN_PROBLEMS = 5;
+const SHOWN_FIELDS = 20;
+
+/**
+ * A mapped field that no record has is a mapping problem, not a thousand bad records: name the
+ * option, the fields the records do have, and the likeliest of them.
+ */
+function unmappedField(path: string, mapping: FieldMapping, field: string, present: Set<string>): CorpusError {
+  const role = (Object.keys(FIELD_OPTIONS) as (keyof FieldMapping)[]).find((key) => mapping[key] === field)!;
+  const { flag, likely } = FIELD_OPTIONS[role];
+  const used = mappedFields(mapping);
+  const candidates = [...present].filter((name) => !used.has(name));
+  const guess = likely.find((name) => candidates.includes(name)) ?? candidates[0];
+  const shown = [...present].slice(0, SHOWN_FIELDS).join(', ') + (present.size > SHOWN_FIELDS ? ', …' : '');
+  return new CorpusError(
+    `${path}: no record has the field "${field}" (${flag}); the records have: ${shown || 'no fields'}.` +
+      (guess ? ` Name the column to use with ${flag}, e.g. ${flag} ${guess}` : ''),
+    [],
+  );
+}
 
 function failure(path: string, problems: SkippedRecord[]): CorpusError {
   const shown = problems.slice(0, SHOWN_PROBLEMS).map((problem) => `  ${problem.message}`);
@@ -69,6 +88,8 @@ export async function readCorpus(
       message: `${record.line !== undefined ? `${path}:${record.line}` : `${path}: row ${record.index}`}: ${reason}`,
     });
   let records = 0;
+  const missing = new Map<string, number>();
+  const present = new Set<string>();
   for (const record of source.records) {
     records++;
     if (record.error !== undefined) {
@@ -80,6 +101,10 @@ export async function readCorpus(
       sample = toSample(record.value, record.index, fields, mapped);
     } catch (error) {
       if (!(error instanceof RecordError)) throw error;
+      if (error instanceof MissingFieldError) {
+        missing.set(error.field, (missing.get(error.field) ?? 0) + 1);
+        for (const key of Object.keys(record.value as object)) present.add(key);
+      }
       reject(record, error.message);
       continue;
     }
@@ -91,6 +116,8 @@ export async function readCorpus(
     firstSeen.set(sample.id, locate(record));
     samples.push(sample);
   }
+  const absent = [...missing].find(([, count]) => count === records);
+  if (absent) throw unmappedField(path, fields, absent[0], present);
   if (problems.length > 0 && onError === 'fail') throw failure(path, problems);
   if (samples.length === 0)
     throw new CorpusError(

@@ -217,16 +217,41 @@ export class Run<N extends ArtifactName> {
     this.skipped.push(...skipped);
   }
 
-  /** Write the artifact of a complete unsharded run in corpus order, then remove its parts. */
+  /**
+   * Write the artifact of a complete unsharded run in corpus order. The parts stay until `close`:
+   * a kill before then leaves a run that --resume completes again, to the same bytes.
+   */
   async finalize(path: string, options: WriteRowsOptions = {}): Promise<AssembleResult> {
     if (this.shard.count > 1)
       throw new Error(`${this.dir} is shard ${describeShard(this.shard)}: combine the shards with mergeShards (leaf merge)`);
-    const result = await assemble([this.dir], path, options);
+    return assemble([this.dir], path, options);
+  }
+
+  /**
+   * Mark the run finished once everything that describes its output (the artifact, a manifest) is
+   * written, then remove the parts. From the mark on, reopening the run finds it complete.
+   */
+  close(path: string): void {
     writeFileAtomic(join(this.dir, RUN_FILE), JSON.stringify({ ...this.info, finalized: path }, null, 2) + '\n');
     this.info.finalized = path;
     rmSync(join(this.dir, PARTS_DIR), { recursive: true, force: true });
-    return result;
   }
+}
+
+/**
+ * The output of the run in `dir` if it was closed with this configuration fingerprint (what
+ * `--resume` of a finished job needs to say it is complete), removing parts a kill after the close
+ * left behind. Undefined when there is no finished run; an error when it was configured otherwise.
+ */
+export function finishedRun(dir: string, configFingerprint: string): string | undefined {
+  const info = readRunInfo(dir);
+  if (!info?.finalized) return undefined;
+  if (info.fingerprint !== configFingerprint)
+    throw new Error(
+      `the run in ${dir} is finished with another configuration (data sha256 + options fingerprint ${info.fingerprint}, now ${configFingerprint}); choose another directory`,
+    );
+  rmSync(join(dir, PARTS_DIR), { recursive: true, force: true });
+  return info.finalized;
 }
 
 /**
@@ -238,7 +263,8 @@ export async function openRun<N extends ArtifactName>(dir: string, options: RunO
   if (!Number.isInteger(options.total) || options.total < 0) throw new Error(`total must be a sample count, got ${options.total}`);
   const existing = readRunInfo(dir);
   if (existing) {
-    if (existing.finalized) throw new Error(`the run in ${dir} is finished: its output is ${existing.finalized}; choose another directory`);
+    if (existing.finalized)
+      throw new Error(`the run in ${dir} is finished: its output is ${existing.finalized}; choose another directory (or --resume, which confirms it is complete)`);
     if (!options.resume)
       throw new Error(`${dir} holds an unfinished run; resume it (--resume) or choose another directory`);
     const mismatch = (what: string, was: unknown, now: unknown) =>

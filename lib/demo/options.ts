@@ -26,6 +26,10 @@ export interface DemoOptions {
    * drops those that remove it (reports/planted-confounders.md measures both).
    */
   verifiedOnly: boolean;
+  /** LeaF's focus term (`leaf distill --focus-loss`): weight; 0 = the paper's plain KL. */
+  focusLoss: number;
+  /** Layers the focus term averages attention over (`--attention-layers`). */
+  attentionLayers: number;
   /** Optimizer steps of each distillation run (both use the same). */
   steps: number;
   batchSize: number;
@@ -41,8 +45,10 @@ export const demoDefaults = {
   out: 'reports/demo',
   samples: 1000,
   evalSamples: 500,
-  method: 'grad-l2',
+  method: 'contrastive',
   rule: 'percentile:p=0.1',
+  focusLoss: 4,
+  attentionLayers: 3,
   select: 'all',
   verifiedOnly: false,
   steps: 600,
@@ -66,6 +72,8 @@ export const demoOptionSpecs: OptionSpecs<DemoOptions> = {
   rule: { flags: '--rule <spec>', description: 'threshold rule of the analysis', default: demoDefaults.rule, parse: (raw) => (parseRuleSpec(raw), raw) },
   select: { flags: '--select <which>', description: 'samples to analyse', default: demoDefaults.select, choices: ['all', 'teacher-correct-student-wrong'] },
   verifiedOnly: { flags: '--verified-only', description: 'train LeaF only on counterfactuals both models answer right (the paper\'s filter; verification always runs and is recorded)', default: demoDefaults.verifiedOnly },
+  focusLoss: { flags: '--focus-loss <w>', description: 'LeaF only: weight of the focus term (student attention share on flagged spans toward the teacher\'s; 0 = the paper\'s plain KL)', default: demoDefaults.focusLoss, parse: parseNumber('--focus-loss', { min: 0 }) },
+  attentionLayers: { flags: '--attention-layers <k>', description: 'LeaF only: last k layers the focus term averages attention over', default: demoDefaults.attentionLayers, parse: int('--attention-layers', 1) },
   steps: { flags: '--steps <n>', description: 'optimizer steps of each distillation (KD and LeaF alike)', default: demoDefaults.steps, parse: int('--steps', 1) },
   batchSize: { flags: '--batch-size <n>', description: 'rows per distillation step', default: demoDefaults.batchSize, parse: int('--batch-size', 1) },
   lr: { flags: '--lr <rate>', description: 'peak learning rate of the distillations', default: demoDefaults.lr, parse: parseNumber('--lr', { min: 0 }) },

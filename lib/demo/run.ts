@@ -114,6 +114,8 @@ export async function runDemo(input: DemoOptions, log: Log = (line) => process.s
   const paths = {
     data: join(out, 'data'),
     analyze: join(out, 'analyze'),
+    /** Analyses of the test and clean splits: only for the attention mass of every model on them. */
+    analyzeEval: join(out, 'analyze-eval'),
     pruned: join(out, 'prune', 'pruned.arrow'),
     kd: join(out, 'distill-kd'),
     leaf: join(out, 'distill-leaf'),
@@ -126,7 +128,7 @@ export async function runDemo(input: DemoOptions, log: Log = (line) => process.s
     if (!existsSync(join(options[name], 'config.json'))) throw new Error(`${options[name]}: no config.json; the demo needs the shipped ${name} (analyses/train-base.ts makes it)`);
   }
   // A demo run replaces its previous outputs (and nothing else under out).
-  for (const path of [paths.data, paths.analyze, join(out, 'prune'), paths.kd, paths.leaf, paths.eval, paths.report, paths.resultsJson, paths.resultsMd])
+  for (const path of [paths.data, paths.analyze, paths.analyzeEval, join(out, 'prune'), paths.kd, paths.leaf, paths.eval, paths.report, paths.resultsJson, paths.resultsMd])
     rmSync(path, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   await initRuntime({ backend: options.backend, quiet: !options.progress });
@@ -142,9 +144,13 @@ export async function runDemo(input: DemoOptions, log: Log = (line) => process.s
   const data = prepareData(options, paths.data);
 
   await stage('analyze', () => runAnalyze(analyzeOptions(options, data['train-distill'].path, paths.analyze), { command: ['demo'] }));
+  const evalAttributions = { test: join(paths.analyzeEval, 'test'), clean: join(paths.analyzeEval, 'clean') };
+  await stage('analyze test and clean', async () => {
+    for (const split of ['test', 'clean'] as const) await runAnalyze(analyzeOptions(options, data[split].path, evalAttributions[split]), { command: ['demo'] });
+  });
   const { summary } = await stage('prune', () => prune(pruneOptions(options, paths.analyze, data['train-distill'].path, paths.pruned)));
   await stage('distill KD', () => distill({ ...distillOptions(options, paths.pruned, paths.kd), kdOnly: true }));
-  await stage('distill LeaF', () => distill(distillOptions(options, paths.pruned, paths.leaf)));
+  await stage('distill LeaF', () => distill({ ...distillOptions(options, paths.pruned, paths.leaf), focusLoss: options.focusLoss, attentionLayers: options.attentionLayers }));
 
   const models: { name: ModelName; dir: string; evalDir: string }[] = [
     { name: 'student', dir: student, evalDir: join(paths.eval, 'student') },
@@ -161,8 +167,8 @@ export async function runDemo(input: DemoOptions, log: Log = (line) => process.s
           model: model.dir, data: data[split].path, checker: 'numeric', maxNewTokens: MAX_NEW_TOKENS, batchSize: EVAL_BATCH, mapping: ID_MAPPING,
           out: join(model.evalDir, `${file}.json`), details: join(model.evalDir, `${file}.details.jsonl`), backend, quiet: true, ...extra,
         });
-      const test = await run('test', 'eval-test');
-      const clean = await run('clean', 'eval-clean');
+      const test = await run('test', 'eval-test', { attributions: evalAttributions.test });
+      const clean = await run('clean', 'eval-clean', { attributions: evalAttributions.clean });
       const distilled = model.name === 'kd' || model.name === 'leaf';
       const train = distilled ? await run('train-distill', 'eval-train', { attributions: paths.analyze }) : undefined;
       const lm = await loadModel(model.dir);

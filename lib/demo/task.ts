@@ -1,21 +1,4 @@
-import type { SynthOptionsInput } from '../synth/index.ts';
+import { getFamily } from '../synth/index.ts';
 
-/**
- * The planted-confounder task the shipped models were trained on (analyses/train-base.ts) and the
- * demo runs on; every option is pinned here so a change of lib/synth's defaults does not silently
- * change the task. Answers are single digits: `leaf distill` pairs the response tokens of teacher
- * and student one to one, and the student's word-level "37" would not pair with the teacher's "3" "7".
- * Templates are the positional ones (ordered keys, list index, sum) a ~0.5M-parameter teacher
- * learns in minutes; shuffled-key lookups need an induction circuit that forms much later.
- */
-export const DEMO_SYNTH_OPTIONS = {
-  seed: 1,
-  maxValue: 9,
-  items: { min: 3, max: 4 },
-  templates: ['kv-ordered', 'list-index', 'add'],
-  distractorKinds: ['hint', 'guess', 'tag', 'aside'],
-  shortcutRate: 0.9,
-  distillShortcutRate: 0.9,
-  cleanRates: { 'train-student': 0, 'train-teacher': 0.2, 'train-distill': 0 },
-  sizes: { 'train-student': 20000, 'train-teacher': 20000, 'train-distill': 1000, test: 500, clean: 500 },
-} as const satisfies SynthOptionsInput;
+/** The task the shipped models were trained on and the demo runs on: lib/synth's `shipped` family. */
+export const DEMO_SYNTH_OPTIONS = getFamily('shipped').options;

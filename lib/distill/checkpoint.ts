@@ -1,8 +1,8 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { readSafetensors, saveModel, writeSafetensors } from '../models/index.ts';
 import type { CausalLM } from '../models/types.ts';
-import { writeFileAtomic } from '../util/atomic.ts';
+import { removeStaleTemps, writeFileAtomic } from '../util/atomic.ts';
 import type { PrngState } from './data/prng.ts';
 import type { AdamW } from './optim/adamw.ts';
 
@@ -39,6 +39,8 @@ export function saveStudent(student: CausalLM, tokenizerDir: string, dir: string
 
 /** Writes the directory under a temporary name and renames it into place, so a kill leaves either nothing or a whole checkpoint. */
 export function writeDirectoryAtomic(dir: string, fill: (temp: string) => void): void {
+  // A kill between the two renames below leaves DIR.PID.old beside a complete DIR: garbage too.
+  removeStaleTemps(dirname(dir), `${basename(dir)}.`, existsSync(dir) ? ['.tmp', '.old'] : ['.tmp']);
   const temp = `${dir}.${process.pid}.tmp`;
   rmSync(temp, { recursive: true, force: true });
   mkdirSync(temp, { recursive: true });

@@ -50,6 +50,8 @@ export interface DistillOptions {
   maxNewTokens: number;
   attentionLoss: number;
   attentionLayers: number;
+  /** Weight of the focus term: the student's attention share on each original's flagged spans pulled toward the teacher's (0 = off). */
+  focusLoss: number;
   resume: boolean;
   backend?: BackendChoice;
   /** Override of the memory the pre-flight allows, in GiB. */
@@ -84,6 +86,7 @@ export const distillDefaults = {
   maxNewTokens: 256,
   attentionLoss: 0,
   attentionLayers: 2,
+  focusLoss: 0,
   resume: false,
   progress: true,
 } as const satisfies Partial<DistillOptions>;
@@ -95,5 +98,5 @@ export const distillDefaults = {
 export const TRAJECTORY_SETTINGS = [
   'teacher', 'student', 'data', 'valData', 'valFraction', 'loss', 'temperature', 'beta', 'ceWeight', 'lambda', 'kdOnly',
   'vocabMap', 'lr', 'schedule', 'warmupSteps', 'weightDecay', 'adamBeta1', 'adamBeta2', 'adamEpsilon', 'maxGradNorm',
-  'batchSize', 'effectiveBatch', 'epochs', 'maxSteps', 'maxLength', 'seed', 'cacheTeacher', 'attentionLoss', 'attentionLayers',
+  'batchSize', 'effectiveBatch', 'epochs', 'maxSteps', 'maxLength', 'seed', 'cacheTeacher', 'attentionLoss', 'attentionLayers', 'focusLoss',
 ] as const satisfies readonly (keyof DistillOptions)[];

@@ -9,6 +9,8 @@ import { selectRows } from './select.ts';
 import type { TeacherSignal } from './teacher/types.ts';
 import { meanAttentionRows } from './attention/rows.ts';
 import { attentionAlignmentPerToken } from './attention/loss.ts';
+import { focusInputs } from './attention/focus.ts';
+import { getLoss } from './losses/index.ts';
 
 ensureGradients();
 
@@ -19,8 +21,10 @@ export interface LossSettings {
   ceWeight: number;
   /** Weight of the attention-alignment term; 0 = off. */
   attentionWeight: number;
-  /** Last k layers averaged by the attention term. */
+  /** Last k layers averaged by the attention terms. */
   attentionLayers: number;
+  /** Weight of the focus term (attention share on flagged spans toward the teacher's); 0 = off. */
+  focusWeight: number;
 }
 
 /** A student/teacher pair with what the loss needs, for the lifetime of a run. */
@@ -48,7 +52,7 @@ function microBatchLoss(ctx: StepContext, rows: EncodedRow[], rowsInStep: number
   const { student, settings } = ctx;
   const side = collateSide(rows.map((r) => r.student), (b) => rows[b].row.origin);
   try {
-    const wantAttention = settings.attentionWeight > 0;
+    const wantAttention = settings.attentionWeight > 0 || settings.focusWeight > 0;
     const { hidden, attentions } = student.forwardHidden(student.embed(side.inputIds), { outputAttentions: wantAttention });
     const [B, T, D] = hidden.shape;
     // Only the rows that predict supervised tokens go through the LM head (shifted positions).
@@ -61,11 +65,19 @@ function microBatchLoss(ctx: StepContext, rows: EncodedRow[], rowsInStep: number
       { loss: settings.loss, ceWeight: settings.ceWeight },
     );
     let loss = total;
-    if (wantAttention) {
-      const studentAttention = meanAttentionRows(attentions!, settings.attentionLayers, side.predicting);
-      const attention = tf.sum(tf.mul(attentionAlignmentPerToken(studentAttention, teacherAttention!, rows), coefficients)) as tf.Scalar;
+    const studentAttention = wantAttention ? meanAttentionRows(attentions!, settings.attentionLayers, side.predicting) : undefined;
+    if (settings.attentionWeight > 0) {
+      const attention = tf.sum(tf.mul(attentionAlignmentPerToken(studentAttention!, teacherAttention!, rows), coefficients)) as tf.Scalar;
       terms.attention = attention;
       loss = tf.add(loss, tf.mul(attention, settings.attentionWeight)) as tf.Scalar;
+    }
+    if (settings.focusWeight > 0) {
+      const focus = focusInputs(studentAttention!, teacherAttention!, rows);
+      const perToken = getLoss('focus-attention').perToken({ studentLogits, temperature: settings.temperature, beta: settings.beta, focus });
+      // Unweighted by the row's λ: the term acts on originals only, and λ scales their KD term, not this one.
+      const focusTerm = tf.sum(tf.mul(perToken, tf.div(coefficients, tf.tensor1d(rowWeights(rows))))) as tf.Scalar;
+      terms.focus = focusTerm;
+      loss = tf.add(loss, tf.mul(focusTerm, settings.focusWeight)) as tf.Scalar;
     }
     // Clones: the gradient tape disposes tensors it saved for backprop, which may include these.
     for (const [name, value] of Object.entries(terms)) termsOut[name] = tf.keep(tf.clone(value));
@@ -75,9 +87,14 @@ function microBatchLoss(ctx: StepContext, rows: EncodedRow[], rowsInStep: number
   }
 }
 
+/** Each supervised token's row weight (to undo it where a term should not follow λ). */
+function rowWeights(rows: EncodedRow[]): Float32Array {
+  return Float32Array.from(rows.flatMap((r) => r.student.targets.map(() => r.row.weight || 1)));
+}
+
 function teacherFor(ctx: StepContext, rows: EncodedRow[]) {
-  const { attentionWeight, attentionLayers } = ctx.settings;
-  return ctx.teacher.output(rows, attentionWeight > 0 ? { attentionLayers } : {});
+  const { attentionWeight, focusWeight, attentionLayers } = ctx.settings;
+  return ctx.teacher.output(rows, attentionWeight > 0 || focusWeight > 0 ? { attentionLayers } : {});
 }
 
 function disposeTeacher(out: { targets: TeacherTargets; attention?: tf.Tensor2D }): void {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadModel, readConfig } from '../models/index.ts';
 import type { CausalLM } from '../models/types.ts';
@@ -10,6 +10,7 @@ import { writeFileAtomic } from '../util/atomic.ts';
 import { getChecker } from '../eval/checkers/index.ts';
 import { answerAccuracy } from '../eval/accuracy.ts';
 import { checkRegionsAlign } from './attention/loss.ts';
+import { checkFiniteWeights, nonFiniteLogits } from './diagnose.ts';
 import { checkpointName, latestCheckpoint, loadOptimizerState, pruneCheckpoints, saveCheckpoint, saveStudent, writeDirectoryAtomic, type TrainerState } from './checkpoint.ts';
 import { groupSteps, planEpoch } from './data/batches.ts';
 import { encodeRows, type EncodedRow } from './data/encode.ts';
@@ -29,6 +30,9 @@ import { buildTeacherCache, CachedTeacher, findTeacherCache, type CacheSpec } fr
 import { LiveTeacher } from './teacher/live.ts';
 import type { TeacherSignal } from './teacher/types.ts';
 import { buildVocabMap } from './vocab.ts';
+
+const METRICS_FILE = 'metrics.jsonl';
+const RUN_FILE = 'run.json';
 
 export type DistillInput = Partial<DistillOptions> & Pick<DistillOptions, 'teacher' | 'student' | 'data' | 'out'>;
 
@@ -112,11 +116,41 @@ async function tokenizers(o: DistillOptions): Promise<{ student: TextTokenizer; 
  */
 export async function distill(input: DistillInput, hooks: DistillHooks = {}): Promise<DistillResult> {
   const o: DistillOptions = { ...distillDefaults, ...input } as DistillOptions;
+  const existed = existsSync(o.out);
+  try {
+    return await distillInto(o, hooks);
+  } catch (error) {
+    removeEmptyLeftovers(o.out, existed);
+    throw error;
+  }
+}
+
+/** A failed run leaves no empty metrics.jsonl, nor an empty --out it created (a teacher cache or checkpoints stay). */
+function removeEmptyLeftovers(out: string, existed: boolean): void {
+  const metricsPath = join(out, METRICS_FILE);
+  if (existsSync(metricsPath) && statSync(metricsPath).size === 0) rmSync(metricsPath);
+  if (!existed && existsSync(out) && readdirSync(out).length === 0) rmSync(out, { recursive: true });
+}
+
+/**
+ * The result of a run that already reached its last step (run.json is written after final/), or
+ * undefined: rerunning a finished job with --resume (as schedulers do) then does nothing.
+ */
+function finishedRun(out: string, state: TrainerState, metricsPath: string): DistillResult | undefined {
+  const runPath = join(out, RUN_FILE);
+  const finalDir = join(out, 'final');
+  if (!existsSync(runPath) || !existsSync(finalDir)) return undefined;
+  const run = JSON.parse(readFileSync(runPath, 'utf8')) as { steps: number; total_steps: number; final_loss: number | null };
+  if (run.steps !== state.step || run.steps < run.total_steps) return undefined;
+  return { out, steps: run.steps, finalDir, bestDir: state.best ? join(out, 'best') : undefined, metricsPath, lastLoss: run.final_loss ?? undefined };
+}
+
+async function distillInto(o: DistillOptions, hooks: DistillHooks): Promise<DistillResult> {
   const accumulation = checkOptions(o);
   const runtime = await initRuntime({ backend: o.backend, quiet: !o.progress });
   const out = o.out;
   const checkpointsDir = join(out, 'checkpoints');
-  const metrics = new MetricsLog(join(out, 'metrics.jsonl'));
+  const metrics = new MetricsLog(join(out, METRICS_FILE));
   const resumeFrom = o.resume ? latestCheckpoint(checkpointsDir) : undefined;
   if (o.resume && !resumeFrom) note(`no checkpoint under ${checkpointsDir}: starting from the beginning`);
   if (!o.resume && latestCheckpoint(checkpointsDir))
@@ -159,13 +193,22 @@ export async function distill(input: DistillInput, hooks: DistillHooks = {}): Pr
   const loss = getLoss(lossName);
   if (o.cacheTeacher > 0 && loss.teacher === 'full') throw new Error(`--loss ${lossName} needs the full teacher distribution; with --cache-teacher use --loss topk-kl`);
   if (o.cacheTeacher === 0 && loss.teacher === 'topk') throw new Error(`--loss ${lossName} reads a teacher cache: add --cache-teacher K`);
+  if (loss.auxiliary) throw new Error(`--loss ${lossName} is an auxiliary term with its own weight option, not a distillation loss`);
+  if (o.focusLoss > 0 && o.cacheTeacher > 0) throw new Error('--focus-loss needs the live teacher\'s attention; it cannot be combined with --cache-teacher (use --focus-loss 0)');
   if (o.attentionLoss > 0) {
     if (o.cacheTeacher > 0) throw new Error('--attention-loss needs the live teacher; it cannot be combined with --cache-teacher');
     checkRegionsAlign(rows, vocab);
   }
 
   const settings = settingsOf({ ...o, loss: lossName }, sha);
-  if (resumeFrom) checkResumeSettings(resumeFrom.state.settings, settings, resumeFrom.dir);
+  if (resumeFrom) {
+    checkResumeSettings(resumeFrom.state.settings, settings, resumeFrom.dir);
+    const finished = finishedRun(out, resumeFrom.state, metrics.path);
+    if (finished) {
+      note(`the run in ${out} is complete (step ${finished.steps} of ${finished.steps}): nothing to do`);
+      return finished;
+    }
+  }
   const cacheSpec: CacheSpec = {
     dir: join(out, 'teacher-cache'), k: o.cacheTeacher, temperature: o.temperature, teacher: resolve(o.teacher), vocabMode: vocab.mode, vocabBias: vocab.studentBias,
   };
@@ -183,11 +226,12 @@ export async function distill(input: DistillInput, hooks: DistillHooks = {}): Pr
   try {
     teacherSignal = await openTeacher(o, cacheSpec, cached, rows, vocab);
     student = await loadModel(resumeFrom?.dir ?? o.student, { trainable: true });
+    checkFiniteWeights(student, resumeFrom?.dir ?? o.student);
     optimizer = new AdamW(student.weights, { beta1: o.adamBeta1, beta2: o.adamBeta2, epsilon: o.adamEpsilon, weightDecay: o.weightDecay });
     vocabBias = vocab.studentBias ? tf.tensor1d(vocab.studentBias) : undefined;
     const ctx: StepContext = {
       student, teacher: teacherSignal, vocabBias,
-      settings: { loss, temperature: o.temperature, beta: o.beta, ceWeight: o.ceWeight, attentionWeight: o.attentionLoss, attentionLayers: o.attentionLayers },
+      settings: { loss, temperature: o.temperature, beta: o.beta, ceWeight: o.ceWeight, attentionWeight: o.attentionLoss, attentionLayers: o.attentionLayers, focusWeight: o.focusLoss },
     };
     return await trainLoop(o, ctx, optimizer, { train, validation, accumulation, settings, resumeFrom, metrics, tokenizer: toks.student, hooks });
   } finally {
@@ -201,6 +245,12 @@ export async function distill(input: DistillInput, hooks: DistillHooks = {}): Pr
 async function openTeacher(o: DistillOptions, spec: CacheSpec, cached: ReturnType<typeof findTeacherCache>, rows: EncodedRow[], vocab: ReturnType<typeof buildVocabMap>): Promise<TeacherSignal> {
   if (cached) return new CachedTeacher(spec.dir, cached);
   const model = await loadModel(o.teacher);
+  try {
+    checkFiniteWeights(model, o.teacher);
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
   const live = new LiveTeacher(model, vocab);
   if (o.cacheTeacher === 0) {
     // The live teacher owns the model from here on.
@@ -254,8 +304,9 @@ async function trainLoop(o: DistillOptions, ctx: StepContext, optimizer: AdamW, 
   const prng = Prng.fromState(state.epochPrng);
   const planFor = () => groupSteps(planEpoch(train.map((row) => row.index), lengthOf, o.batchSize, prng), accumulation);
   let plan = planFor();
-  const sessionStart = performance.now();
-  const elapsed = () => state.elapsedS + (performance.now() - sessionStart) / 1000;
+  // state.elapsedS holds the time up to the last checkpoint; the clock restarts there.
+  let since = performance.now();
+  const elapsed = () => state.elapsedS + (performance.now() - since) / 1000;
   const baseElapsed = state.elapsedS;
   const progress: Progress = o.progress ? progressBar('distill') : silentProgress;
   progress.start(totalSteps, state.step);
@@ -323,7 +374,10 @@ async function trainLoop(o: DistillOptions, ctx: StepContext, optimizer: AdamW, 
           tokens += result.tokens;
           for (const [name, value] of Object.entries(result.terms)) terms[name] = (terms[name] ?? 0) + value;
         }
-        if (!Number.isFinite(total)) throw new Error(`loss became ${total} at step ${state.step + 1}: lower --lr or check the data`);
+        if (!Number.isFinite(total)) {
+          const cause = state.step === 0 ? nonFiniteLogits(student, ctx.teacher, micro.flat().map((index) => byIndex.get(index)!)) : undefined;
+          throw new Error(`loss became ${total} at step ${state.step + 1}: ${cause ?? 'lower --lr or check the data'}`);
+        }
         const clipped = clipByGlobalNorm(accumulated, o.maxGradNorm);
         gradNorm = clipped.norm;
         optimizer.step(clipped.grads, lr);
@@ -348,6 +402,7 @@ async function trainLoop(o: DistillOptions, ctx: StepContext, optimizer: AdamW, 
       if (validation.length && (last || (o.evalEvery > 0 ? state.step % o.evalEvery === 0 : epochDone))) recordValidation();
       if (last || (o.saveEvery > 0 && state.step % o.saveEvery === 0)) {
         state.elapsedS = elapsed();
+        since = performance.now();
         saveCheckpoint(join(o.out, 'checkpoints', checkpointName(state.step)), student, o.student, optimizer, state);
         pruneCheckpoints(join(o.out, 'checkpoints'), o.keepCheckpoints);
       }
@@ -358,7 +413,7 @@ async function trainLoop(o: DistillOptions, ctx: StepContext, optimizer: AdamW, 
   const finalDir = join(o.out, 'final');
   writeDirectoryAtomic(finalDir, (temp) => saveStudent(student, o.student, temp));
   writeFileAtomic(
-    join(o.out, 'run.json'),
+    join(o.out, RUN_FILE),
     `${JSON.stringify(
       {
         teacher: o.teacher, student: o.student, data: o.data, loss: ctx.settings.loss.name, steps: state.step, total_steps: totalSteps,

@@ -7,6 +7,7 @@ import { loadModel } from '../models/index.ts';
 import { initRuntime, type BackendChoice } from '../runtime/index.ts';
 import { loadTokenizer } from '../text/index.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
+import { progressBar, silentProgress } from '../util/progress.ts';
 import { loadTrainingRows } from '../distill/data/load.ts';
 import type { TrainingRow } from '../distill/data/rows.ts';
 import { getChecker } from './checkers/index.ts';
@@ -29,6 +30,8 @@ export interface EvalOptions {
   out?: string;
   backend?: BackendChoice;
   quiet?: boolean;
+  /** Progress on stderr (a bar on a terminal, plain lines otherwise). */
+  progress?: boolean;
 }
 
 export const evalDefaults = { maxNewTokens: 256, batchSize: 8 } as const satisfies Partial<EvalOptions>;
@@ -144,12 +147,21 @@ export interface EvaluatedRows {
   dataSha256: string;
 }
 
+/** The refusal of an evaluation with neither a checker nor attributions (before any work). */
+export function checkMeasures(options: Pick<EvalOptions, 'checker' | 'attributions'>): void {
+  if (!options.checker && !options.attributions)
+    throw new Error(
+      'nothing to measure: give --checker NAME (accuracy of greedy answers against the answer field), --attributions DIR (attention mass on the spans a `leaf analyze` output flagged), or both',
+    );
+}
+
 /**
  * Accuracy by greedy generation + answer checker, and the attention mass that response positions
  * put on flagged (confounder) tokens relative to the whole analysed region, for originals that
  * have flagged spans in the attributions; for the rows `pick` chooses of the data.
  */
 export async function evaluateRows(options: EvalOptions, pick: (total: number) => number[]): Promise<EvaluatedRows> {
+  checkMeasures(options);
   const runtime = await initRuntime({ backend: options.backend, quiet: options.quiet });
   const loaded = await loadTrainingRows(options.data, options.mapping);
   const attributions = options.attributions ? await readAttributionRows(options.attributions) : [];
@@ -162,16 +174,33 @@ export async function evaluateRows(options: EvalOptions, pick: (total: number) =
   const tokenizer = await loadTokenizer(options.model);
   const model = await loadModel(options.model);
   try {
-    const predictions = checker
-      ? answerAccuracy(model, tokenizer, rows, checker, { maxNewTokens: options.maxNewTokens, batchSize: options.batchSize }).map((p, i) => ({ ...p, row: picked[i] }))
-      : [];
+    let predictions: RowResults['predictions'] = [];
+    if (checker) {
+      const progress = options.progress ? progressBar('eval accuracy', 'samples') : silentProgress;
+      progress.start(rows.length, 0);
+      try {
+        predictions = answerAccuracy(model, tokenizer, rows, checker, { maxNewTokens: options.maxNewTokens, batchSize: options.batchSize, onBatch: (done) => progress.update(done) }).map((p, i) => ({
+          ...p,
+          row: picked[i],
+        }));
+      } finally {
+        progress.stop();
+      }
+    }
     const bySource = new Map<string, AttributionRow[]>();
     for (const row of attributions) if (row.spans.length > 0) bySource.set(row.id, [...(bySource.get(row.id) ?? []), row]);
+    const pairs = rows.flatMap((row, i) => (row.kind === 'original' ? (bySource.get(row.sourceId) ?? []).map((attribution) => ({ row, attribution, index: picked[i] })) : []));
     const masses: RowResults['masses'] = [];
-    rows.forEach((row, i) => {
-      if (row.kind !== 'original') return;
-      for (const attribution of bySource.get(row.sourceId) ?? []) masses.push({ ...regionAttentionMass(model, tokenizer, row, attribution), row: picked[i] });
-    });
+    const progress = options.progress && pairs.length ? progressBar('eval attention', 'samples') : silentProgress;
+    progress.start(pairs.length, 0);
+    try {
+      for (const { row, attribution, index } of pairs) {
+        masses.push({ ...regionAttentionMass(model, tokenizer, row, attribution), row: index });
+        progress.update(masses.length);
+      }
+    } finally {
+      progress.stop();
+    }
     return {
       header: { model: options.model, data: options.data, checker: checker?.name ?? null, kind: loaded.kind, backend: runtime.backend },
       results: { rows: rows.map((row, i) => ({ row: picked[i], kind: row.kind })), predictions, masses },

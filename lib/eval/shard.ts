@@ -5,7 +5,7 @@ import { modelRef } from '../corpus/manifest.ts';
 import { shardSamples, type Shard } from '../corpus/resumable.ts';
 import { resolveShard } from '../corpus/shard-auto.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
-import { attributionsFile, evalResult, evaluateRows, writeEvalOutputs, type EvalHeader, type EvalOptions, type EvalResult, type RowResults } from './evaluate.ts';
+import { attributionsFile, checkMeasures, evalResult, evaluateRows, writeEvalOutputs, type EvalHeader, type EvalOptions, type EvalResult, type RowResults } from './evaluate.ts';
 
 /**
  * `leaf eval --shard i/n --out DIR`: the rows k with k mod n = i are evaluated and their per-row
@@ -71,6 +71,7 @@ export interface EvalShardOptions extends EvalOptions {
 
 export async function evaluateShard(options: EvalShardOptions): Promise<EvalShardResult> {
   if (options.details) throw new Error('--details with --shard: a shard writes only its part; give --details to leaf merge');
+  checkMeasures(options);
   const started = performance.now();
   const shard = resolveShard(options.shard, options.shards);
   const fingerprint = await evalFingerprint(options);

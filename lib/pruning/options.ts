@@ -61,8 +61,8 @@ export const pruneDefaults = {
 const int = (name: string, min: number) => parseNumber(name, { integer: true, min });
 
 export const pruneOptionSpecs: OptionSpecs<PruneOptions> = {
-  attributions: { flags: '--attributions <dir>', description: 'leaf analyze output directory (manifest.json, attributions.arrow)', required: true },
-  data: { flags: '--data <file>', description: 'the corpus the attributions were computed from (checked by sha256 and per row)', required: true },
+  attributions: { flags: '--attributions <dir>', description: 'leaf analyze output directory (manifest.json, attributions.arrow)', required: true, mustExist: true },
+  data: { flags: '--data <file>', description: 'the corpus the attributions were computed from (checked by sha256 and per row)', required: true, mustExist: true },
   out: { flags: '--out <file>', description: 'the pruned dataset to write (summary.json goes beside it)', required: true },
   mode: { flags: '--mode <mode>', description: 'span: one counterfactual per flagged span (the paper); collective: one per region removing all its spans', default: pruneDefaults.mode, choices: pruningModeNames() },
   maxPerSample: { flags: '--max-per-sample <n>', description: 'at most n counterfactuals per sample (those whose spans have the lowest mean delta)', parse: int('--max-per-sample', 1) },

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { configFingerprint } from '../corpus/hash.ts';
-import { modelRef } from '../corpus/manifest.ts';
+import { modelRef, type ModelRef } from '../corpus/manifest.ts';
 import { mergeShards, openRun, runProgress, shardSamples, WHOLE_CORPUS, type Run, type Shard } from '../corpus/resumable.ts';
 import { resolveShard } from '../corpus/shard-auto.ts';
 import { writeRows, type WriteRowsOptions, type WriteRowsResult } from '../corpus/index.ts';
@@ -26,6 +26,14 @@ interface Written {
   result: WriteRowsResult;
   stats: SampleStats[];
   models: PruneSummary['models'];
+  fingerprint: string | null;
+  /** Called once the summary is written: until then a kill leaves a run that --resume completes. */
+  close(): void;
+}
+
+interface Verification {
+  models: { teacher: ModelRef; student: ModelRef };
+  fingerprint: string;
 }
 
 /** Where a --verify run keeps its committed batches until the output is written. */
@@ -39,7 +47,7 @@ function writeOptions(options: PruneOptions): WriteRowsOptions {
 async function writeUnverified(plans: SamplePlan[], settings: RowSettings, options: PruneOptions): Promise<Written> {
   const outcomes = plans.map((plan, position) => sampleRows(position, plan, undefined, settings));
   const result = await writeRows(options.out, outcomes.flatMap((outcome) => outcome.rows), 'pruned', writeOptions(options));
-  return { result, stats: outcomes.map((outcome) => outcome.stats), models: null };
+  return { result, stats: outcomes.map((outcome) => outcome.stats), models: null, fingerprint: null, close() {} };
 }
 
 /** Consecutive positions, cut after every `size` samples that have something to verify. */
@@ -117,16 +125,8 @@ async function preparePrune(options: PruneOptions): Promise<Prepared> {
   return { inputs, plans, settings, provenance };
 }
 
-interface Verified {
-  run: Run<'pruned'>;
-  stats: SampleStats[];
-  models: NonNullable<PruneSummary['models']>;
-}
-
-/** Answer this shard's samples (all of them unsharded), committing batch by batch into `runDir`. */
-async function verifyInto(runDir: string, shard: Shard, { plans, inputs, settings }: Prepared, options: PruneOptions, timings: Record<string, number>): Promise<Verified> {
-  const checker = getChecker(options.checker);
-  checkGoldAnswers(plans, checker, options.data);
+/** What a verified run depends on: the models and the hash a resume (or a finished run) must match. */
+async function verification({ inputs, settings }: Prepared, options: PruneOptions): Promise<Verification> {
   const models = { teacher: await modelRef(options.teacher!), student: await modelRef(options.student!) };
   const fingerprint = configFingerprint({
     data: inputs.data.sha256,
@@ -135,6 +135,37 @@ async function verifyInto(runDir: string, shard: Shard, { plans, inputs, setting
     settings,
     plan: { maxPerSample: options.maxPerSample, minSpanChars: options.minSpanChars, checker: options.checker, maxNewTokens: options.maxNewTokens },
   });
+  return { models, fingerprint };
+}
+
+/**
+ * The summary of a verified run already finished with this fingerprint (its run directory is
+ * removed only after the output and summary.json are written), or undefined.
+ */
+function finishedPrune(options: PruneOptions, fingerprint: string): PruneResult | undefined {
+  const summaryPath = join(dirname(options.out), SUMMARY_FILE);
+  if (existsSync(runDirFor(options.out)) || !existsSync(options.out) || !existsSync(summaryPath)) return undefined;
+  const summary = JSON.parse(readFileSync(summaryPath, 'utf8')) as PruneSummary;
+  if (summary.fingerprint !== fingerprint || summary.output?.path !== options.out) return undefined;
+  return { summary, summaryPath };
+}
+
+interface Verified {
+  run: Run<'pruned'>;
+  stats: SampleStats[];
+}
+
+/** Answer this shard's samples (all of them unsharded), committing batch by batch into `runDir`. */
+async function verifyInto(
+  runDir: string,
+  shard: Shard,
+  { plans, settings }: Prepared,
+  options: PruneOptions,
+  timings: Record<string, number>,
+  { fingerprint }: Verification,
+): Promise<Verified> {
+  const checker = getChecker(options.checker);
+  checkGoldAnswers(plans, checker, options.data);
   const started = performance.now();
   await initRuntime({ backend: options.backend });
   const teacher = await loadJudge(options.teacher!);
@@ -162,7 +193,7 @@ async function verifyInto(runDir: string, shard: Shard, { plans, inputs, setting
       progress.update(verified);
     }
     timings.verify_s = (performance.now() - started) / 1000;
-    return { run, stats: shardStats(runDir, shardSamples(shard, plans.length), stats), models };
+    return { run, stats: shardStats(runDir, shardSamples(shard, plans.length), stats) };
   } finally {
     progress.stop();
     teacher.model.dispose();
@@ -199,16 +230,30 @@ export async function prune(options: PruneOptions): Promise<PruneResult> {
   const started = performance.now();
   const prepared = await preparePrune(options);
   const timings: Record<string, number> = {};
+  const verifying = options.verify ? await verification(prepared, options) : undefined;
+  if (verifying && options.resume) {
+    const finished = finishedPrune(options, verifying.fingerprint);
+    if (finished) {
+      process.stderr.write(`leaf prune: ${options.out} is complete (${finished.summaryPath}): nothing to do\n`);
+      return finished;
+    }
+  }
   let written: Written;
-  if (options.verify) {
+  if (verifying) {
     const runDir = runDirFor(options.out);
-    const { run, stats, models } = await verifyInto(runDir, WHOLE_CORPUS, prepared, options, timings);
+    const { run, stats } = await verifyInto(runDir, WHOLE_CORPUS, prepared, options, timings, verifying);
     const result = await run.finalize(options.out, writeOptions(options));
-    rmSync(runDir, { recursive: true, force: true });
-    written = { result, stats, models };
+    written = { result, stats, ...verifying, close: () => rmSync(runDir, { recursive: true, force: true }) };
   } else written = await writeUnverified(prepared.plans, prepared.settings, options);
   timings.total_s = (performance.now() - started) / 1000;
-  return writeSummary(written.stats, written.result, { command: process.argv.slice(2), models: written.models, ...prepared.provenance, timings }, options.arrowFormat);
+  const summary = writeSummary(
+    written.stats,
+    written.result,
+    { command: process.argv.slice(2), models: written.models, fingerprint: written.fingerprint, ...prepared.provenance, timings },
+    options.arrowFormat,
+  );
+  written.close();
+  return summary;
 }
 
 /**
@@ -220,7 +265,7 @@ export const PRUNE_SHARD_FILE = 'prune-shard.json';
 
 interface PruneShardInfo {
   format: 'leaf-prune-shard/1';
-  context: Pick<SummaryContext, 'inputs' | 'settings' | 'models'>;
+  context: Pick<SummaryContext, 'inputs' | 'settings' | 'models' | 'fingerprint'>;
   write: WriteRowsOptions & { arrowFormat: string };
   timings: Record<string, number>;
 }
@@ -237,9 +282,10 @@ export async function pruneShard(options: PruneOptions & { shard: string }): Pro
   const resolved = resolveShard(options.shard, options.shards);
   const shard = resolved.count > 1 ? { ...resolved, block: options.batchSize } : resolved;
   const timings: Record<string, number> = {};
-  const { models, stats } = await verifyInto(options.out, shard, prepared, options, timings);
+  const verifying = await verification(prepared, options);
+  const { stats } = await verifyInto(options.out, shard, prepared, options, timings, verifying);
   timings.total_s = (performance.now() - started) / 1000;
-  const info: PruneShardInfo = { format: 'leaf-prune-shard/1', context: { ...prepared.provenance, models }, write: { ...writeOptions(options), arrowFormat: options.arrowFormat }, timings };
+  const info: PruneShardInfo = { format: 'leaf-prune-shard/1', context: { ...prepared.provenance, ...verifying }, write: { ...writeOptions(options), arrowFormat: options.arrowFormat }, timings };
   writeFileAtomic(join(options.out, PRUNE_SHARD_FILE), JSON.stringify(info, null, 2) + '\n');
   return { dir: options.out, shard, samples: stats.length };
 }

@@ -33,6 +33,8 @@ export interface PruneSummary {
   created: string;
   command: string[];
   inputs: { attributions: FileRef; data: FileRef; manifest: string };
+  /** Of a --verify run: hash of its inputs, models and settings, which a --resume of the finished run must match. */
+  fingerprint: string | null;
   models: { teacher: ModelRef; student: ModelRef } | null;
   output: { path: string; format: string; arrow_format: string | null; rows: number };
   settings: {
@@ -68,7 +70,7 @@ export interface PruneSummary {
   timings: Record<string, number>;
 }
 
-export type SummaryContext = Pick<PruneSummary, 'created' | 'command' | 'inputs' | 'models' | 'output' | 'settings' | 'timings'>;
+export type SummaryContext = Pick<PruneSummary, 'created' | 'command' | 'inputs' | 'fingerprint' | 'models' | 'output' | 'settings' | 'timings'>;
 
 const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
 const ratio = (part: number, whole: number) => (whole > 0 ? part / whole : null);

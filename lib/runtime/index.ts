@@ -22,6 +22,11 @@ export interface RuntimeInfo {
   hint?: string;
 }
 
+// tfjs's cpu backend greets every process with advice to install tfjs-node; leaf picks backends
+// itself and says which on stderr, so that banner is noise in CLI output, logs and test runs. Set on
+// import, since tensors can be made (random checkpoints, tests) before any initRuntime.
+tf.env().set('PROD', true);
+
 const loadedBackends = new Map<BackendName, LoadedBackend>();
 let last: { choice: BackendChoice; info: RuntimeInfo } | undefined;
 
@@ -34,9 +39,6 @@ let last: { choice: BackendChoice; info: RuntimeInfo } | undefined;
 export async function initRuntime(options: { backend?: BackendChoice; quiet?: boolean } = {}): Promise<RuntimeInfo> {
   const choice = parseBackendChoice(options.backend ?? process.env.LEAF_BACKEND ?? 'auto');
   ensureGradients();
-  // tfjs's cpu backend greets every process with advice to install tfjs-node; leaf picks backends
-  // itself and says which on stderr, so that banner is noise in CLI output and logs.
-  tf.env().set('PROD', true);
   if (last?.choice === choice) {
     if (tf.getBackend() !== last.info.tfBackend) await activate(last.info.tfBackend);
     return last.info;

@@ -3,30 +3,39 @@ import { KEYS, resolveSynthOptions, type SynthOptions, type SynthOptionsInput } 
 import { SPLIT_POLICIES } from './splits.ts';
 import { getTemplate } from './templates/index.ts';
 import { getDistractorKind } from './distractors/index.ts';
-import { SPLIT_NAMES, type DistractorKind, type Problem, type SplitName, type SynthSample, type SynthSpan } from './types.ts';
+import { SPLIT_NAMES, type DistractorKind, type Placement, type Problem, type SplitName, type SynthSample, type SynthSpan } from './types.ts';
 
-/** The instruction of a problem with an optional distractor, and where the distractor landed. */
+/**
+ * The instruction of a problem with its distractors (none, one or several; those sharing a
+ * placement keep their order), and where each distractor landed, in instruction order.
+ */
 export function composeInstruction(
   problem: Problem,
-  distractor?: { kind: DistractorKind; value: string },
-): { instruction: string; span?: SynthSpan } {
-  const text = distractor?.kind.render(distractor.value);
-  const at = distractor?.kind.placement;
-  const parts: { text: string; planted: boolean }[] = [];
-  if (text !== undefined && at === 'start') parts.push({ text, planted: true });
-  parts.push({ text: problem.context, planted: false });
-  if (text !== undefined && at === 'before-question') parts.push({ text, planted: true });
-  parts.push({ text: problem.question, planted: false });
-  if (text !== undefined && at === 'end') parts.push({ text, planted: true });
-
+  distractors: readonly { kind: DistractorKind; value: string }[] = [],
+): { instruction: string; spans: SynthSpan[] } {
+  const planted = (at: Placement) => distractors.filter((d) => d.kind.placement === at).map((d) => ({ text: d.kind.render(d.value), planted: true }));
+  const parts: { text: string; planted: boolean }[] = [
+    ...planted('start'),
+    { text: problem.context, planted: false },
+    ...planted('before-question'),
+    { text: problem.question, planted: false },
+    ...planted('end'),
+  ];
   let instruction = '';
-  let span: SynthSpan | undefined;
+  const spans: SynthSpan[] = [];
   for (const part of parts) {
     if (instruction) instruction += ' ';
-    if (part.planted) span = { start: instruction.length, end: instruction.length + part.text.length };
+    if (part.planted) spans.push({ start: instruction.length, end: instruction.length + part.text.length });
     instruction += part.text;
   }
-  return { instruction, span };
+  return { instruction, spans };
+}
+
+/** The kinds of one sample's distractors: one drawn as before (keeps single-distractor streams unchanged), or several distinct ones. */
+function drawKinds(rng: Rng, options: SynthOptions): DistractorKind[] {
+  const { min, max } = options.distractorsPerSample;
+  if (max === 1) return [getDistractorKind(rng.pick(options.distractorKinds))];
+  return rng.sample([...new Set(options.distractorKinds)], rng.int(min, max)).map(getDistractorKind);
 }
 
 function sampleId(split: SplitName, index: number): string {
@@ -42,21 +51,21 @@ function generateWith(split: SplitName, options: SynthOptions): SynthSample[] {
     const template = getTemplate(rng.pick(options.templates));
     const problem = template.draw(rng, domain);
     const shown = policy.distractorValue(problem.answer, rng, options, template.answerRange(domain));
-    const kind = shown === undefined ? undefined : getDistractorKind(rng.pick(options.distractorKinds));
+    const kinds = shown === undefined ? [] : drawKinds(rng, options);
     const value = shown === undefined ? '' : String(shown);
-    const { instruction, span } = composeInstruction(problem, kind && { kind, value });
+    const { instruction, spans } = composeInstruction(problem, kinds.map((kind) => ({ kind, value })));
     const answer = String(problem.answer);
     samples.push({
       id: sampleId(split, index),
       instruction,
       output: answer,
       answer,
-      distractor_spans: span ? [span] : [],
-      distractor_text: span ? instruction.slice(span.start, span.end) : '',
+      distractor_spans: spans,
+      distractor_text: spans.map((span) => instruction.slice(span.start, span.end)).join(' | '),
       distractor_value: value,
       split,
       template: template.name,
-      distractor_kind: kind?.name ?? 'none',
+      distractor_kind: kinds.length ? kinds.map((k) => k.name).join('+') : 'none',
     });
   }
   return samples;

@@ -20,6 +20,7 @@ export {
 export { SPLIT_POLICIES, type SplitPolicy } from './splits.ts';
 export { getTemplate, listTemplates } from './templates/index.ts';
 export { getDistractorKind, listDistractorKinds } from './distractors/index.ts';
+export { getFamily, listFamilies, type TaskFamily } from './families/index.ts';
 export { composeInstruction, generateSplit, generateSynthCorpus, splitStats, type SplitStats } from './generate.ts';
 export { writeSynthCorpus, type SynthManifest } from './corpus.ts';
 export { synthWords, synthNumbers } from './vocabulary.ts';

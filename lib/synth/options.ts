@@ -24,6 +24,8 @@ export interface SynthOptions {
   maxValue: number;
   /** Facts per problem. */
   items: { min: number; max: number };
+  /** Distractors per sample with a distractor, drawn in [min, max]; each of a different kind, all showing the same value. */
+  distractorsPerSample: { min: number; max: number };
 }
 
 /** Splits whose clean fraction is configurable; test (always a distractor) and clean (never) are fixed. */
@@ -62,6 +64,7 @@ export const DEFAULT_SYNTH_OPTIONS: Omit<SynthOptions, 'distillShortcutRate'> = 
   distractorKinds: ['hint', 'guess', 'tag', 'aside'],
   maxValue: 99,
   items: { min: 3, max: 4 },
+  distractorsPerSample: { min: 1, max: 1 },
 };
 
 function fail(field: string, problem: string): never {
@@ -85,6 +88,7 @@ export function resolveSynthOptions(input: SynthOptionsInput = {}): SynthOptions
     distractorKinds: [...(input.distractorKinds ?? DEFAULT_SYNTH_OPTIONS.distractorKinds)],
     maxValue: input.maxValue ?? DEFAULT_SYNTH_OPTIONS.maxValue,
     items: { ...(input.items ?? DEFAULT_SYNTH_OPTIONS.items) },
+    distractorsPerSample: { ...(input.distractorsPerSample ?? DEFAULT_SYNTH_OPTIONS.distractorsPerSample) },
   };
   if (!Number.isInteger(options.seed)) fail('seed', `must be an integer, got ${options.seed}`);
   for (const split of Object.keys(options.sizes)) {
@@ -107,6 +111,11 @@ export function resolveSynthOptions(input: SynthOptionsInput = {}): SynthOptions
   if (max > KEYS.length) fail('items.max', `must be <= ${KEYS.length} (number of keys), got ${max}`);
   if (options.templates.length === 0) fail('templates', 'must name at least one template');
   if (options.distractorKinds.length === 0) fail('distractorKinds', 'must name at least one distractor kind');
+  const per = options.distractorsPerSample;
+  if (!Number.isInteger(per.min) || !Number.isInteger(per.max) || per.min < 1 || per.min > per.max)
+    fail('distractorsPerSample', `must be integers with 1 <= min <= max, got ${JSON.stringify(per)}`);
+  if (per.max > new Set(options.distractorKinds).size)
+    fail('distractorsPerSample.max', `must be <= the number of distinct distractor kinds (${new Set(options.distractorKinds).size}): each distractor of a sample has its own kind, got ${per.max}`);
   for (const name of options.templates) {
     const template = getTemplate(name);
     if (max > template.maxItems) fail('items.max', `must be <= ${template.maxItems} for template "${name}", got ${max}`);

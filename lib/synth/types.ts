@@ -20,15 +20,15 @@ export interface SynthSample {
   /** Reference response: the answer alone. */
   output: string;
   answer: string;
-  /** Ground truth: where the planted distractor lies in `instruction` (empty on clean samples). */
+  /** Ground truth: where the planted distractors lie in `instruction`, in text order (empty on clean samples). */
   distractor_spans: SynthSpan[];
-  /** `instruction.slice(span)` of the distractor ("" when none). */
+  /** `instruction.slice(span)` of each distractor, joined by " | " ("" when none). */
   distractor_text: string;
   /** The number the distractor shows ("" when none); equal to `answer` when the shortcut works. */
   distractor_value: string;
   split: SplitName;
   template: string;
-  /** Name of the distractor kind, "none" on clean samples. */
+  /** Name of the distractor kind ("+"-joined, in draw order, when several), "none" on clean samples. */
   distractor_kind: string;
 }
 

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
 
 /**
@@ -14,21 +15,36 @@ export interface OptionSpec<T> {
   /** An environment variable that supplies the value when the flag is absent. */
   env?: string;
   required?: boolean;
+  /** An input path that must exist: checked before the command runs, so the error names the option. */
+  mustExist?: boolean;
 }
 
 export type OptionSpecs<O> = { [K in keyof O]-?: OptionSpec<O[K]> };
 
 export function addOptions<O>(command: Command, specs: OptionSpecs<O>): Command {
+  const inputs: Option[] = [];
   for (const spec of Object.values(specs) as OptionSpec<unknown>[]) {
-    const option = new Option(spec.flags, spec.description);
+    // commander enforces mandatory options but does not say so in --help.
+    const option = new Option(spec.flags, spec.required ? `${spec.description} (required)` : spec.description);
     if (spec.default !== undefined) option.default(spec.default);
     if (spec.choices) option.choices(spec.choices);
     if (spec.parse) option.argParser(spec.parse as (value: string, previous: unknown) => unknown);
     if (spec.env) option.env(spec.env);
     if (spec.required) option.makeOptionMandatory();
+    if (spec.mustExist) inputs.push(option);
     command.addOption(option);
   }
+  if (inputs.length > 0) command.hook('preAction', (ran) => checkInputsExist(ran, inputs));
   return command;
+}
+
+function checkInputsExist(command: Command, inputs: Option[]): void {
+  const values = command.opts();
+  for (const option of inputs) {
+    const value = values[option.attributeName()];
+    for (const path of Array.isArray(value) ? value : value === undefined ? [] : [value])
+      if (!existsSync(path)) throw new Error(`${option.long} ${path}: no such file or directory`);
+  }
 }
 
 export function parseNumber(name: string, { min, max, integer }: { min?: number; max?: number; integer?: boolean } = {}) {

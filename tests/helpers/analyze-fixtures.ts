@@ -50,6 +50,8 @@ export function writeCorpus(root: string, name: string, lines: string[]): string
 export function analyzeOptions(fixture: AnalyzeFixture, data: string, out: string, over: Partial<AnalyzeOptions> = {}): AnalyzeOptions {
   return {
     ...analyzeDefaults,
+    // Run mechanics (resume, shards, bad input) do not depend on the method: the one-pass paper method keeps them fast.
+    method: 'grad-l2',
     teacher: fixture.teacher,
     student: fixture.student,
     data,

@@ -11,7 +11,7 @@ import type { LossInput } from '../types.ts';
 registerAttributionMethod({
   name: 'occlusion',
   description: 'absolute change of the mean response NLL when one word of the region is removed',
-  needsOcclusionUnits: true,
+  occlusionUnits: ['word'],
   score(model, inputs, { padId, batchSize }) {
     const units = inputs.map((input, b) => {
       if (!input.occlusionUnits) throw new Error(`occlusion: batch item ${b} was prepared without occlusion units`);

@@ -5,7 +5,8 @@ import { arrowFormat } from './arrow.ts';
 import { jsonFormat } from './json.ts';
 import { jsonlFormat } from './jsonl.ts';
 import { parquetFormat } from './parquet.ts';
-import type { RecordSource, TableFormat } from './types.ts';
+import { invalidText } from './text.ts';
+import type { RawRecord, RecordSource, TableFormat } from './types.ts';
 
 export type { ArrowEncoding, RawRecord, RecordSource, TableFormat, WriteOptions } from './types.ts';
 
@@ -59,10 +60,14 @@ export async function openTable(path: string): Promise<OpenedTable> {
   } catch (error) {
     throw failure(error);
   }
-  // Formats that parse lazily report a broken file while their records are iterated.
-  function* records() {
+  // Formats that parse lazily report a broken file while their records are iterated. Text that
+  // cannot be stored as such is a bad record in every format, so each reader refuses it alike.
+  function* records(): Generator<RawRecord> {
     try {
-      yield* source.records;
+      for (const record of source.records) {
+        const problem = record.error === undefined ? invalidText(record.value) : undefined;
+        yield problem ? { index: record.index, ...(record.line !== undefined && { line: record.line }), error: problem } : record;
+      }
     } catch (error) {
       throw failure(error);
     }

@@ -11,6 +11,8 @@ export interface SideTokens {
   targets: number[];
   /** Indices of the tokens of the user message (the region attention is measured on). */
   instructionTokens: number[];
+  /** Indices of the user-message tokens overlapping the row's focus spans (through characters, so each tokenizer finds its own). */
+  focusTokens?: number[];
 }
 
 export interface EncodedRow {
@@ -34,6 +36,16 @@ function tokenize(tokenizer: TextTokenizer, row: TrainingRow): TokenizedChat {
 }
 
 const shown = (tokenizer: TextTokenizer, id: number) => JSON.stringify(tokenizer.idToToken(id) ?? `#${id}`);
+
+/** User-message tokens whose characters overlap `spans` (given in user-message coordinates). */
+function focusTokens(chat: TokenizedChat, spans: readonly { start: number; end: number }[]): number[] {
+  if (spans.length === 0) return [];
+  const shift = chat.instruction.start - chat.contentSpans.instruction.start;
+  return chat.instructionTokens.filter((i) => {
+    const o = chat.encoding.offsets[i];
+    return !chat.encoding.special[i] && spans.some((s) => o.start < s.end + shift && o.end > s.start + shift);
+  });
+}
 
 /**
  * Renders every row with each model's chat template and pairs the supervised positions: the j-th
@@ -74,6 +86,7 @@ export function encodeRows(
       ids: chat.encoding.ids,
       targets: closingShared ? [...chat.responseTokens, ...chat.responseEndTokens] : chat.responseTokens,
       instructionTokens: chat.instructionTokens,
+      focusTokens: focusTokens(chat, row.focus ?? []),
     });
     const student = side(s);
     const teacher = sameTokenizer ? student : side(t);

@@ -3,7 +3,7 @@ import { readCorpus } from '../../corpus/read-corpus.ts';
 import { readPruned } from '../../corpus/rows.ts';
 import { ARTIFACT_METADATA_KEY } from '../../corpus/schemas.ts';
 import type { FieldMapping } from '../../corpus/mapping.ts';
-import { rowFromPruned, rowFromSample, type TrainingRow } from './rows.ts';
+import { rowFromPruned, rowFromSample, withFocus, type TrainingRow } from './rows.ts';
 
 const PRUNED_MARKERS = ['source_id', 'kind', 'weight'];
 
@@ -28,7 +28,8 @@ export async function loadTrainingRows(path: string, mapping: Partial<FieldMappi
   }
   const looksPruned = typeof first === 'object' && first !== null && PRUNED_MARKERS.every((key) => key in first!);
   if (tag === 'pruned' || (tag === undefined && looksPruned)) {
-    const rows = (await readPruned(path)).map((row, index) => rowFromPruned(row, index, path));
+    const pruned = await readPruned(path);
+    const rows = withFocus(pruned.map((row, index) => rowFromPruned(row, index, path)), pruned);
     return { rows, sha256, kind: 'pruned' };
   }
   const corpus = await readCorpus(path, mapping);

@@ -14,6 +14,12 @@ export interface TrainingRow {
   weight: number;
   /** Where the row came from, for messages: "file.arrow row 12". */
   origin: string;
+  /**
+   * Spans of the user message the detector flagged (the union of what this original's
+   * counterfactuals remove; empty on counterfactuals and plain corpora): the focus term pulls the
+   * student's attention mass on them toward the teacher's.
+   */
+  focus?: { start: number; end: number }[];
 }
 
 export function rowFromPruned(row: PrunedRow, index: number, file: string): TrainingRow {
@@ -29,7 +35,20 @@ export function rowFromPruned(row: PrunedRow, index: number, file: string): Trai
     answer: row.answer,
     weight: row.weight,
     origin: `${file} row ${index}`,
+    focus: [],
   };
+}
+
+/**
+ * Gives each original the spans its counterfactuals remove from the instruction (response-level
+ * spans are left out: the focus term acts on the user message).
+ */
+export function withFocus(rows: TrainingRow[], pruned: readonly Pick<PrunedRow, 'source_id' | 'kind' | 'level' | 'removed_spans'>[]): TrainingRow[] {
+  const spans = new Map<string, { start: number; end: number }[]>();
+  for (const row of pruned)
+    if (row.kind === 'counterfactual' && row.level === 'instruction')
+      spans.set(row.source_id, [...(spans.get(row.source_id) ?? []), ...row.removed_spans.map(({ start, end }) => ({ start, end }))]);
+  return rows.map((row) => (row.kind === 'original' ? { ...row, focus: spans.get(row.sourceId) ?? [] } : row));
 }
 
 export function rowFromSample(sample: Sample, file: string): TrainingRow {
@@ -43,13 +62,14 @@ export function rowFromSample(sample: Sample, file: string): TrainingRow {
     answer: sample.answer,
     weight: 1,
     origin: `${file} row ${sample.index}`,
+    focus: [],
   };
 }
 
 export interface WeightOptions {
   /** Overrides the data's weights: λ for originals, (1 − λ) shared by each source's counterfactuals. */
   lambda?: number;
-  /** Plain KD: drop counterfactuals, weight every original 1. */
+  /** Plain KD: drop counterfactuals, weight every original 1, no focus spans. */
   kdOnly?: boolean;
 }
 
@@ -61,7 +81,7 @@ export interface WeightOptions {
 export function weightedRows(rows: TrainingRow[], options: WeightOptions): TrainingRow[] {
   let kept = options.kdOnly ? rows.filter((row) => row.kind === 'original') : rows;
   if (kept.length === 0) throw new Error(options.kdOnly ? 'no original rows to train on (--kd-only keeps originals only)' : 'no rows to train on');
-  if (options.kdOnly) kept = kept.map((row) => ({ ...row, weight: 1 }));
+  if (options.kdOnly) kept = kept.map((row) => ({ ...row, weight: 1, focus: [] }));
   else if (options.lambda !== undefined) {
     const { lambda } = options;
     if (!(lambda >= 0 && lambda <= 1)) throw new Error(`--lambda must be in [0, 1], got ${lambda}`);

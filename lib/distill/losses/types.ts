@@ -34,6 +34,22 @@ export interface LossInputs {
   temperature: number;
   /** Mixture weight of the generalised JSD. */
   beta: number;
+  /** What the focus term reads (rows with flagged spans); absent when the term is off. */
+  focus?: FocusInputs;
+}
+
+/** [N, T_s] tensors over the student's batch positions, [N] per predicting position. */
+export interface FocusInputs {
+  /** Student attention rows (carries the gradient). */
+  studentAttention: tf.Tensor2D;
+  /** 1 on the row's flagged-span tokens. */
+  focusMask: tf.Tensor2D;
+  /** 1 on the row's instruction tokens. */
+  regionMask: tf.Tensor2D;
+  /** The teacher's attention share on the same spans (its own tokens), a constant. */
+  teacherShare: tf.Tensor1D;
+  /** 1 where the row has flagged spans. */
+  active: tf.Tensor1D;
 }
 
 /** A per-token loss. Returns [N]; averaging and row weights are applied by the objective. */
@@ -42,6 +58,8 @@ export interface DistillLoss {
   description: string;
   /** What the loss needs from the teacher: its full distribution, a top-k cache, or nothing. */
   teacher: 'full' | 'topk' | 'none';
+  /** An extra term added with its own weight, never the distillation --loss. */
+  auxiliary?: boolean;
   perToken(inputs: LossInputs): tf.Tensor1D;
 }
 

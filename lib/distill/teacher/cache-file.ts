@@ -1,6 +1,6 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
-import { writeFileAtomic } from '../../util/atomic.ts';
+import { basename, join } from 'node:path';
+import { removeStaleTemps, writeFileAtomic } from '../../util/atomic.ts';
 
 /**
  * On-disk teacher cache: for every supervised position of every row, the teacher's top-K token ids
@@ -41,6 +41,7 @@ export class TeacherCacheWriter {
   constructor(private readonly dir: string, private readonly k: number, private readonly rows: number) {
     mkdirSync(dir, { recursive: true });
     rmSync(files(dir).header, { force: true });
+    removeStaleTemps(dir, `${basename(files(dir).data)}.`);
     this.tempData = `${files(dir).data}.${process.pid}.tmp`;
     this.fd = openSync(this.tempData, 'w');
     this.index = new Float64Array(rows * 2);

@@ -17,6 +17,32 @@ function panel(title, body, hint) {
   return el('section', { className: 'panel' }, [el('div', { className: 'chart-title' }, [el('h2', { text: title }), hint ? el('span', { className: 'hint', text: hint }) : null]), ...body]);
 }
 
+/** Manifest counts that say how many samples or rows there are: one card shows them, with what differs. */
+const SAMPLE_COUNT_KEYS = ['done', 'samples', 'records', 'rows', 'skipped'];
+
+/**
+ * The Samples card (and Skipped, when any were): the manifest's done / samples / records / rows
+ * usually all equal the number of samples, so each count is shown once and only differences are
+ * spelled out. Other manifest counts (step-specific) get a card each.
+ * @param {number} samples @param {number} regions @param {[string, number | string][]} counts
+ */
+function sampleCards(samples, regions, counts) {
+  const count = (/** @type {string} */ key) => {
+    const entry = counts.find(([k]) => k === key);
+    return entry && typeof entry[1] === 'number' ? entry[1] : null;
+  };
+  const records = count('records');
+  const skipped = count('skipped');
+  const differences = [];
+  if (records !== null && records !== samples) differences.push(`of ${fmtInt(records)} records`);
+  if (regions !== samples) differences.push(`${fmtInt(regions)} analysed regions`);
+  const cards = [card('Samples', fmtInt(samples), differences.join(', ') || (records !== null ? 'every record analysed' : 'analysed'))];
+  if (skipped) cards.push(card('Skipped', fmtInt(skipped), 'see the reasons below'));
+  for (const [key, value] of counts)
+    if (!SAMPLE_COUNT_KEYS.includes(key)) cards.push(card(humanize(key), typeof value === 'number' ? fmtInt(value) : String(value), 'from manifest'));
+  return cards;
+}
+
 /**
  * @param {Corpus} corpus
  * @param {{ showTerm: (term: any) => void }} actions
@@ -25,16 +51,13 @@ function panel(title, body, hint) {
 function renderOverview(corpus, actions) {
   const h = corpus.header;
   const stats = h.corpus;
-  const distinctIds = new Set(corpus.ids).size;
   const cards = [
-    card('Samples', fmtInt(distinctIds), stats.rows !== distinctIds ? `${fmtInt(stats.rows)} analysed regions` : 'analysed'),
+    ...sampleCards(new Set(corpus.ids).size, stats.rows, (h.manifest && h.manifest.counts) || []),
     card('Tokens', fmtInt(stats.tokens), `${fmtNum(stats.tokens / Math.max(1, stats.rows), 1)} per region`),
     card('Flagged tokens', fmtInt(stats.flaggedTokens), `${fmtPct(stats.flaggedTokens / Math.max(1, stats.tokens))} of tokens`),
     card('Flagged spans', fmtInt(stats.spans), `${fmtNum(stats.spans / Math.max(1, stats.rows), 2)} per region`),
     card('Regions with flags', fmtInt(stats.rowsWithFlags), fmtPct(stats.rowsWithFlags / Math.max(1, stats.rows))),
   ];
-  for (const [key, value] of (h.manifest && h.manifest.counts) || [])
-    cards.push(card(humanize(key), typeof value === 'number' ? fmtInt(value) : String(value), 'from manifest'));
   if (h.prune) cards.push(card('Counterfactuals', fmtInt(h.prune.counterfactuals), `from ${fmtInt(h.prune.sources)} samples`));
 
   const skip = h.manifest && h.manifest.skipReasons.length

@@ -242,10 +242,9 @@ class SampleBrowser {
     const compare = el('section', { className: 'panel' }, [
       el('h2', { text: 'Teacher vs student' }),
       el('div', { className: 'compare' }, [
-        el('div', { id: 'compare-teacher' }, [el('h3', { text: 'Teacher' }), renderHeatmap(s, teacherScale, { compact: true, label: `teacher sensitivity of sample ${s.id}` })]),
-        el('div', { id: 'compare-student' }, [el('h3', { text: 'Student' }), renderHeatmap(s, studentScale, { compact: true, label: `student sensitivity of sample ${s.id}` })]),
+        el('div', { id: 'compare-teacher' }, [el('h3', { text: 'Teacher' }), renderHeatmap(s, teacherScale, { compact: true, label: `teacher sensitivity of sample ${s.id}` }), renderLegend(teacherScale, null)]),
+        el('div', { id: 'compare-student' }, [el('h3', { text: 'Student' }), renderHeatmap(s, studentScale, { compact: true, label: `student sensitivity of sample ${s.id}` }), renderLegend(studentScale, null)]),
       ]),
-      renderLegend(teacherScale, null),
     ]);
 
     const chartBox = el('div', { className: 'chart' });

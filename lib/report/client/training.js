@@ -15,10 +15,34 @@ function metricChoices(runs) {
   return choices;
 }
 
+/** Smoothing weights offered for the curves (0: the raw per-step values only). */
+const SMOOTHING = [0, 0.6, 0.8, 0.9, 0.95, 0.99];
+const DEFAULT_SMOOTHING = 0.8;
+
+/**
+ * Exponential moving average with the start-up bias removed (as TensorBoard smooths), skipping
+ * missing values: per-step losses are noisy enough to hide the trend otherwise.
+ * @param {(number | null)[]} values @param {number} weight @returns {(number | null)[]}
+ */
+function smoothCurve(values, weight) {
+  let average = 0;
+  let seen = 0;
+  return values.map((v) => {
+    if (v === null || !Number.isFinite(v)) return null;
+    seen++;
+    average = average * weight + (1 - weight) * v;
+    return average / (1 - weight ** seen);
+  });
+}
+
 /** @param {any[]} runs @returns {{ root: HTMLElement, mountCharts: () => void }} */
 function renderTraining(runs) {
   const choices = metricChoices(runs);
   const select = /** @type {HTMLSelectElement} */ (el('select', { id: 'metric', 'aria-label': 'Metric to plot' }, choices.map(([key, label]) => el('option', { value: key, text: label }))));
+  const smoothing = /** @type {HTMLSelectElement} */ (
+    el('select', { id: 'smoothing', 'aria-label': 'Smoothing of the curves' }, SMOOTHING.map((w) => el('option', { value: String(w), text: w ? `smoothed (EMA ${w}) + raw` : 'raw only' })))
+  );
+  smoothing.value = String(DEFAULT_SMOOTHING);
   const chartBox = el('div', { className: 'chart', id: 'chart-training' });
   /** @type {any} */
   let chart = null;
@@ -30,16 +54,21 @@ function renderTraining(runs) {
       return [x, y.map((v) => (v === null ? null : v))];
     });
     const joined = UPlot.join(tables);
-    chart = lineChart(chartBox, {
-      x: joined[0],
-      xLabel: 'step',
-      yLabel: choice[1],
-      height: 300,
-      integerX: true,
-      series: runs.map((run, i) => ({ label: run.name, values: joined[i + 1], color: SERIES_COLORS[i % SERIES_COLORS.length], width: 1.8 })),
+    const weight = Number(smoothing.value);
+    const series = runs.flatMap((run, i) => {
+      const color = SERIES_COLORS[i % SERIES_COLORS.length];
+      const raw = /** @type {(number | null)[]} */ (joined[i + 1]);
+      if (!weight) return [{ label: run.name, values: raw, color, width: 1.8 }];
+      // The raw curve stays, faint, behind the smoothed one (and in the legend's live values).
+      return [
+        { label: run.name, values: smoothCurve(raw, weight), color, width: 2 },
+        { label: `${run.name} (raw)`, values: raw, color: `${color}55`, width: 1 },
+      ];
     });
+    chart = lineChart(chartBox, { x: joined[0], xLabel: 'step', yLabel: choice[1], height: 300, integerX: true, series });
   };
   select.addEventListener('change', draw);
+  smoothing.addEventListener('change', draw);
   const bucketNote = runs.some((run) => run.bucket > 1) ? el('p', { className: 'note', text: 'Long runs are drawn as means over buckets of consecutive steps.' }) : null;
 
   const evalRows = runs.flatMap((run) => run.evals.map((/** @type {any} */ e) => ({ run: run.name, ...e })));
@@ -71,7 +100,7 @@ function renderTraining(runs) {
     : el('p', { className: 'empty', text: 'No eval*.json in the run directories.' });
 
   const root = el('div', { className: 'stack' }, [
-    el('section', { className: 'panel' }, [el('div', { className: 'chart-title' }, [el('h2', { text: 'Training curves' }), select]), chartBox, bucketNote]),
+    el('section', { className: 'panel' }, [el('div', { className: 'chart-title' }, [el('h2', { text: 'Training curves' }), el('span', { className: 'controls' }, [select, smoothing])]), chartBox, bucketNote]),
     el('section', { className: 'panel' }, [
       el('h2', { text: 'Evaluation: KD vs LeaF' }),
       table,

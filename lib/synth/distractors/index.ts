@@ -3,6 +3,7 @@ import './hint.ts';
 import './guess.ts';
 import './tag.ts';
 import './aside.ts';
+import './preface.ts';
 import { distractorKinds } from './registry.ts';
 import type { DistractorKind } from '../types.ts';
 

@@ -1,0 +1,157 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { minMaxNormalize } from '../../confounders/normalize.ts';
+import { gradientScores, losses } from '../loss.ts';
+import { registerAttributionMethod } from '../registry.ts';
+import type { LossInput, OcclusionUnit, PairInput, ScoringInput, TokenScores } from '../types.ts';
+
+/** Round 1 occludes every phrase and this many more units (words first): those the gradients rank most student-only. */
+export const CONTRASTIVE_EXTRA_UNITS = 2;
+/** Phrases occluded in round 1 at most (by gradient rank), so long inputs cost a bounded number of passes. */
+export const CONTRASTIVE_MAX_PHRASES = 4;
+/** Round 2 looks again at this many of round 1's most contrastive units, to see through redundant copies. */
+export const CONTRASTIVE_REDUNDANT_SET = 3;
+
+const l2 = (grad: tf.Tensor3D) => tf.sqrt(tf.sum(tf.square(grad), 2)) as tf.Tensor2D;
+
+/** One unit's measured effect: loss change of each model. */
+interface Effect {
+  teacher: number;
+  student: number;
+}
+/**
+ * Either direction counts: a distractor showing a wrong value makes the student's loss fall when it
+ * is removed, one showing the answer makes it rise.
+ */
+const contrast = (e: Effect) => Math.abs(e.student) - Math.abs(e.teacher);
+
+/** The largest normalised gradient among a unit's tokens (0 for a unit without tokens). */
+function unitGradient(unit: OcclusionUnit, normalised: Map<number, number>): number {
+  return unit.tokens.reduce((best, t) => Math.max(best, normalised.get(t) ?? 0), 0);
+}
+
+function normalisedOnScored(input: ScoringInput, scores: Float32Array): Map<number, number> {
+  const values = minMaxNormalize(input.scored.map((t) => scores[t]));
+  return new Map(input.scored.map((t, k) => [t, values[k]]));
+}
+
+const overlaps = (a: OcclusionUnit, b: OcclusionUnit) => a.tokens.some((t) => b.tokens.includes(t));
+
+/**
+ * Units to occlude in round 1, by gradient contrast ĝ_S − ĝ_T of the unit's tokens (the paper's
+ * candidate signal): up to CONTRASTIVE_MAX_PHRASES phrases and CONTRASTIVE_EXTRA_UNITS words.
+ */
+function candidates(pair: PairInput, teacherGrad: Float32Array, studentGrad: Float32Array): number[] {
+  const units = pair.student.occlusionUnits!;
+  const gS = normalisedOnScored(pair.student, studentGrad);
+  const gT = normalisedOnScored(pair.teacher, teacherGrad);
+  const rank = (kind: OcclusionUnit['kind']) =>
+    units
+      .map((u, i) => ({ i, kind: u.kind, priority: unitGradient(u, gS) - unitGradient(pair.teacher.occlusionUnits![i], gT) }))
+      .filter((u) => u.kind === kind)
+      .sort((a, b) => b.priority - a.priority || a.i - b.i)
+      .map((u) => u.i);
+  return [...rank('phrase').slice(0, CONTRASTIVE_MAX_PHRASES), ...rank('word').slice(0, CONTRASTIVE_EXTRA_UNITS)];
+}
+
+/**
+ * Confounder detection by the definition: a confounder is text whose removal changes the
+ * student's loss and not the teacher's. Per sample, per model, with ℓ the mean response NLL:
+ *
+ *  0. one gradient pass per model (grad-l2) ranks units by ĝ_S − ĝ_T;
+ *  1. each candidate unit u (phrases — clauses, bracketed groups — and the top words) is removed,
+ *     the sample re-rendered and re-scored in BOTH models: c(u) = |Δℓ_S(u)| − |Δℓ_T(u)|, where
+ *     Δℓ(u) = ℓ(x without u) − ℓ(x);
+ *  2. redundancy: several copies of a shortcut each look harmless alone (the student copies from
+ *     the others). The CONTRASTIVE_REDUNDANT_SET most contrastive disjoint units S are removed
+ *     together and each is put back in turn: c'(u) = c(S) − c(S ∖ u) is u's effect once the
+ *     other copies are gone; a unit scores max(c(u), c'(u)).
+ *
+ * Each token gets the absolute loss changes (teacher, student) of the highest-contrast measured
+ * unit covering it, 0 when none covers it; analysis compares them raw (Δ = |Δℓ_T| − |Δℓ_S| = −c),
+ * so low Δ = the student depends on it and the teacher does not.
+ *
+ * Cost per sample and model: 1 forward + backward, then at most MAX_PHRASES + EXTRA_UNITS + 1 +
+ * REDUNDANT_SET (= 10) forwards of the shortened sample.
+ */
+registerAttributionMethod({
+  name: 'contrastive',
+  description: 'gradient candidates verified by occluding words and phrases in both models; score = student loss change − teacher loss change (the default)',
+  occlusionUnits: ['word', 'phrase'],
+  comparison: 'raw',
+  /** One model alone cannot be contrasted: the absolute loss change of removing each unit (no candidate choice). */
+  score(model, inputs, { padId, batchSize }) {
+    return inputs.map((input) => {
+      const units = input.occlusionUnits!;
+      const values = losses(model, [input, ...units.map((u) => u.variant)], padId, batchSize);
+      const effects = units.map((_, k) => Math.abs(values[k + 1] - values[0]));
+      return tokenScores(input, units, effects, effects, values[0]);
+    });
+  },
+  scorePair(teacher, student, inputs, { teacherPadId, studentPadId, batchSize }) {
+    for (const [b, pair] of inputs.entries())
+      if (!pair.teacher.occlusionUnits || !pair.student.occlusionUnits || !pair.teacher.without || !pair.student.without)
+        throw new Error(`contrastive: batch item ${b} was prepared without occlusion units`);
+    const teacherGrad = gradientScores(teacher, inputs.map((p) => p.teacher), teacherPadId, l2);
+    const studentGrad = gradientScores(student, inputs.map((p) => p.student), studentPadId, l2);
+    const measure = (variants: { teacher: LossInput; student: LossInput }[]) => {
+      const t = losses(teacher, variants.map((v) => v.teacher), teacherPadId, batchSize);
+      const s = losses(student, variants.map((v) => v.student), studentPadId, batchSize);
+      return variants.map((_, k) => ({ teacher: t[k], student: s[k] }));
+    };
+    const base = inputs.map((_, b) => ({ teacher: teacherGrad[b].loss, student: studentGrad[b].loss }));
+
+    // Round 1: candidate units, one removal each, both models.
+    const chosen = inputs.map((pair, b) => candidates(pair, teacherGrad[b].scores, studentGrad[b].scores));
+    const round1 = measure(chosen.flatMap((units, b) => units.map((u) => ({ teacher: inputs[b].teacher.occlusionUnits![u].variant, student: inputs[b].student.occlusionUnits![u].variant }))));
+    let next = 0;
+    const effects = chosen.map((units, b) => new Map(units.map((u) => {
+      const after = round1[next++];
+      return [u, { teacher: after.teacher - base[b].teacher, student: after.student - base[b].student }] as const;
+    })));
+
+    // Round 2: the most contrastive disjoint units removed together, each put back in turn.
+    const sets = chosen.map((_, b) => {
+      const units = inputs[b].student.occlusionUnits!;
+      const set: number[] = [];
+      for (const [u] of [...effects[b]].filter(([, e]) => contrast(e) > 0).sort((x, y) => contrast(y[1]) - contrast(x[1])))
+        if (set.length < CONTRASTIVE_REDUNDANT_SET && set.every((v) => !overlaps(units[u], units[v]))) set.push(u);
+      return set.length > 1 ? set : [];
+    });
+    const round2 = measure(
+      sets.flatMap((set, b) =>
+        set.length === 0 ? [] : [set, ...set.map((u) => set.filter((v) => v !== u))].map((removed) => ({ teacher: inputs[b].teacher.without!(removed), student: inputs[b].student.without!(removed) })),
+      ),
+    );
+    next = 0;
+    sets.forEach((set, b) => {
+      if (set.length === 0) return;
+      const all = round2[next++];
+      for (const u of set) {
+        const rest = round2[next++];
+        const putBack = { teacher: all.teacher - rest.teacher, student: all.student - rest.student };
+        if (contrast(putBack) > contrast(effects[b].get(u)!)) effects[b].set(u, putBack);
+      }
+    });
+
+    const side = (role: 'teacher' | 'student') =>
+      inputs.map((pair, b) => {
+        const measured = [...effects[b]];
+        return tokenScores(pair[role], measured.map(([u]) => pair[role].occlusionUnits![u]), measured.map(([, e]) => Math.abs(e[role])), measured.map(([, e]) => contrast(e)), base[b][role]);
+      });
+    return { teacher: side('teacher'), student: side('student') };
+  },
+});
+
+/** Each token: the effect of the highest-`rank` unit covering it (0 when none does). */
+function tokenScores(input: ScoringInput, units: OcclusionUnit[], effect: number[], rank: number[], loss: number): TokenScores {
+  const scores = new Float32Array(input.ids.length);
+  const best = new Float32Array(input.ids.length).fill(-Infinity);
+  units.forEach((unit, k) => {
+    for (const t of unit.tokens)
+      if (rank[k] > best[t]) {
+        best[t] = rank[k];
+        scores[t] = effect[k];
+      }
+  });
+  return { scores, loss };
+}

@@ -1,0 +1,58 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { analyzeDefaults, runAnalyze } from '../lib/analyze/index.ts';
+import { getAttributionMethod } from '../lib/attribution/index.ts';
+import { phrases } from '../lib/confounders/index.ts';
+import { readAttributions } from '../lib/corpus/index.ts';
+import { auroc, plantedPairs, plantedTokenLabels, SHIPPED, spanOnPlanted, spansByDelta } from '../lib/demo/index.ts';
+import type { SynthSample } from '../lib/synth/index.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'leaf-contrastive-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('phrases', () => {
+  it('cuts clauses at . ; ? ! , and bracketed groups, leaving out one-word and whole-text units', () => {
+    const text = 'list 4 9 7 . hint : 8 . which is third ? ( 8 )';
+    expect(phrases(text).map((s) => text.slice(s.start, s.end))).toEqual(['list 4 9 7 .', 'hint : 8 .', 'which is third ?', '( 8 )']);
+    const tagged = '[ 6 ] a = 1 b = 2 ; what is b ?';
+    expect(phrases(tagged).map((s) => tagged.slice(s.start, s.end))).toEqual(['[ 6 ]', 'a = 1 b = 2 ;', 'what is b ?']);
+    expect(phrases('no punctuation here')).toEqual([]);
+    expect(phrases('one two .')).toEqual([]);
+    expect(phrases('one . two').map((s) => 'one . two'.slice(s.start, s.end))).toEqual(['one .']);
+  });
+});
+
+describe('contrastive detector on the shipped planted-confounder task', () => {
+  // The first 40 shipped train-distill samples; ground truth = the planted distractor spans.
+  const samples = readFileSync(join(SHIPPED.corpus, 'train-distill.jsonl'), 'utf8').split('\n').filter(Boolean).slice(0, 40).map((l) => JSON.parse(l) as SynthSample);
+  const data = join(dir, 'data.jsonl');
+  writeFileSync(data, samples.map((s) => JSON.stringify(s)).join('\n') + '\n');
+
+  async function quality(method: string) {
+    const out = join(dir, method);
+    await runAnalyze({ ...analyzeDefaults, teacher: SHIPPED.teacher, student: SHIPPED.student, data, out, idField: 'id', method, progress: false, batchSize: 16 });
+    const pairs = plantedPairs(await readAttributions(join(out, 'attributions.arrow')), samples);
+    const scores = pairs.flatMap(({ row }) => row.delta.map((d) => -d));
+    const labels = pairs.flatMap(({ row, sample }) => plantedTokenLabels(row, sample.distractor_spans));
+    const top = pairs.filter(({ row, sample }) => {
+      const best = spansByDelta(row)[0];
+      return best !== undefined && spanOnPlanted(row.text, best.span, sample.distractor_spans);
+    }).length;
+    return { auroc: auroc(scores, labels)!, top: top / pairs.length };
+  }
+
+  it('is the default of leaf analyze and compares raw loss changes', () => {
+    expect(analyzeDefaults.method).toBe('contrastive');
+    expect(getAttributionMethod('contrastive').comparison).toBe('raw');
+  });
+
+  it('ranks the planted distractor above the rest and puts its top span on it, where grad-l2 does not', async () => {
+    const contrastive = await quality('contrastive');
+    const paper = await quality('grad-l2');
+    expect(contrastive.auroc).toBeGreaterThan(0.9);
+    expect(contrastive.top).toBeGreaterThanOrEqual(0.95);
+    expect(paper.auroc).toBeLessThan(contrastive.auroc - 0.1);
+  }, 120_000);
+});
