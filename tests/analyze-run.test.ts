@@ -67,15 +67,17 @@ describe('leaf analyze on a corpus', () => {
   it('shards merged by leaf merge equal the unsharded file', async () => {
     const { mergeAnalyzeShards } = await import('../lib/analyze/index.ts');
     const shards = [0, 1].map((i) => join(fixture.root, `shard-${i}`));
+    // Shards take whole length-bucketing windows (batch size 4 × 16 samples): 0-63 and 64-79.
     for (const [i, dir] of shards.entries()) {
-      const result = await runAnalyze(analyzeOptions(fixture, data, dir, { shard: `${i}/2`, limit: 40 }));
+      const result = await runAnalyze(analyzeOptions(fixture, data, dir, { shard: `${i}/2`, limit: 80 }));
       expect(result.attributions).toBeUndefined();
-      expect(result.manifest.shard).toEqual({ index: i, count: 2 });
+      expect(result.manifest.shard).toEqual({ index: i, count: 2, block: 64 });
+      expect(result.manifest.counts.done).toBe([64, 16][i]);
     }
     const merged = await mergeAnalyzeShards(shards, { out: join(fixture.root, 'merged'), arrowFormat: 'stream' });
-    const whole = await runAnalyze(analyzeOptions(fixture, data, join(fixture.root, 'whole-40'), { limit: 40 }));
+    const whole = await runAnalyze(analyzeOptions(fixture, data, join(fixture.root, 'whole-80'), { limit: 80 }));
     expect(readFileSync(merged.attributions!)).toEqual(readFileSync(whole.attributions!));
-    expect(merged.manifest.counts).toMatchObject({ done: 40, samples: 40, rows: 40 });
+    expect(merged.manifest.counts).toMatchObject({ done: 80, samples: 80, rows: 80 });
     await expect(mergeAnalyzeShards([shards[0]], { out: join(fixture.root, 'merged-1'), arrowFormat: 'stream' })).rejects.toThrow(/shard 1\/2 missing/);
   }, 60_000);
 });

@@ -12,7 +12,8 @@ import { loadTokenizer, renderPrompt } from '../lib/text/index.ts';
 import { writeRows } from '../lib/corpus/rows.ts';
 import type { AttributionRow } from '../lib/corpus/types.ts';
 import { saveStudent } from '../lib/distill/index.ts';
-import { evaluate, getChecker } from '../lib/eval/index.ts';
+import { mergeCommand } from '../bin/commands/merge.ts';
+import { evaluate, evaluateShard, getChecker, mergeEvalShards, type EvalOptions } from '../lib/eval/index.ts';
 import { writeJsonl, writeTinyModel, TEACHER_SHAPE, VOCAB } from './distill-fixtures.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'leaf-eval-'));
@@ -114,5 +115,59 @@ describe('accuracy by greedy generation', () => {
     const written = JSON.parse(readFileSync(out, 'utf8'));
     for (const key of ['model', 'data', 'n', 'accuracy', 'correct', 'checker', 'attention_mass', 'attention_samples', 'flagged_token_fraction', 'backend', 'elapsed_s']) expect(written).toHaveProperty(key);
     expect(written.n).toBe(1);
+  });
+});
+
+describe('sharded eval (--shard i/n, leaf merge)', () => {
+  const dir = join(root, 'sharded');
+  let base: EvalOptions;
+  const shardDirs = [join(dir, 'shard-0'), join(dir, 'shard-1')];
+
+  beforeAll(async () => {
+    mkdirSync(dir, { recursive: true });
+    const instructions = ['ba be bi', 'bo bu', 'ca ce ci co', 'cu da', 'de di do du fa'];
+    const probe = writeJsonl(join(dir, 'probe.jsonl'), instructions.map((instruction) => ({ instruction, output: 'ga ge', answer: 'x' })));
+    await evaluate({ model: peaked, data: probe, checker: 'exact', maxNewTokens: 4, batchSize: 2, quiet: true, details: join(dir, 'probe-details.jsonl') });
+    const predicted = readFileSync(join(dir, 'probe-details.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line).prediction as string);
+    // Rows 0, 2, 4 are answered right, 1 and 3 wrong: a merge that lost or doubled a row shows in the counts.
+    const data = writeJsonl(join(dir, 'data.jsonl'), instructions.map((instruction, i) => ({ instruction, output: 'ga ge', answer: i % 2 === 0 ? predicted[i] || '?' : `${predicted[i]} zz` })));
+    await writeRows(
+      join(dir, 'attributions.arrow'),
+      [attribution('0', 'ba be bi', [{ start: 3, end: 5 }]), attribution('2', 'ca ce ci co', [{ start: 0, end: 5 }]), attribution('3', 'cu da', [{ start: 0, end: 2 }]), attribution('4', 'de di do du fa', [{ start: 9, end: 14 }])],
+      'attributions',
+    );
+    base = { model: peaked, data, attributions: dir, checker: 'exact', maxNewTokens: 4, batchSize: 2, quiet: true };
+    for (const [i, out] of shardDirs.entries()) await evaluateShard({ ...base, shard: `${i}/2`, out });
+  });
+
+  it('2 shards + merge give what one process gives: the summary (but elapsed_s) and the details byte for byte', async () => {
+    const one = await evaluate({ ...base, out: join(dir, 'one.json'), details: join(dir, 'one.jsonl') });
+    expect(one.correct).toBeGreaterThan(0);
+    expect(one.correct).toBeLessThan(5);
+    // 3 regions in shard 0, 1 in shard 1: a mean of the shards' means would differ.
+    expect(one.attention_samples).toBe(4);
+    const merged = mergeEvalShards([shardDirs[1], shardDirs[0]], { out: join(dir, 'merged.json'), details: join(dir, 'merged.jsonl') });
+    expect({ ...merged, elapsed_s: 0 }).toEqual({ ...one, elapsed_s: 0 });
+    expect(readFileSync(join(dir, 'merged.jsonl'), 'utf8')).toBe(readFileSync(join(dir, 'one.jsonl'), 'utf8'));
+    expect({ ...JSON.parse(readFileSync(join(dir, 'merged.json'), 'utf8')), elapsed_s: 0 }).toEqual({ ...one, elapsed_s: 0 });
+  });
+
+  it('refuses a missing shard, shards of other options, a directory without a part; a shard keeps its part only with --resume', async () => {
+    expect(() => mergeEvalShards([shardDirs[0]], { out: join(dir, 'x.json') })).toThrow('shard 1/2 missing from the merge');
+    expect(() => mergeEvalShards([shardDirs[0], shardDirs[0]], { out: join(dir, 'x.json') })).toThrow(/are both shard 0\/2/);
+    const other = join(dir, 'other-1');
+    await evaluateShard({ ...base, maxNewTokens: 3, shard: '1/2', out: other });
+    expect(() => mergeEvalShards([shardDirs[0], other], { out: join(dir, 'x.json') })).toThrow(`${other} and ${shardDirs[0]} are shards of different evaluations`);
+    expect(() => mergeEvalShards([shardDirs[0], join(dir, 'nothing')], { out: join(dir, 'x.json') })).toThrow(/nothing: no eval-part\.json; a shard of leaf eval writes it when it has finished/);
+    await expect(evaluateShard({ ...base, shard: '0/2', out: shardDirs[0] })).rejects.toThrow(/already holds shard 0\/2 of an evaluation; add --resume/);
+    expect(await evaluateShard({ ...base, shard: '0/2', out: shardDirs[0], resume: true })).toMatchObject({ reused: true, rows: 3 });
+    await expect(evaluateShard({ ...base, maxNewTokens: 3, shard: '0/2', out: shardDirs[0], resume: true })).rejects.toThrow(/cannot resume .* with other data, model or options/);
+  });
+
+  it('leaf merge recognises eval shards, and refuses a mix with other shards', async () => {
+    const merge = (args: string[]) => mergeCommand.exitOverride().parseAsync(args, { from: 'user' });
+    await merge([...shardDirs, '--out', join(dir, 'cli.json')]);
+    expect(JSON.parse(readFileSync(join(dir, 'cli.json'), 'utf8'))).toMatchObject({ n: 5, attention_samples: 4 });
+    await expect(merge([shardDirs[0], join(dir, 'analysis-like'), '--out', join(dir, 'y.json')])).rejects.toThrow(/analysis-like is a shard of leaf analyze but .*shard-0 is a shard of leaf eval/);
   });
 });

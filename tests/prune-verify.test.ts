@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
@@ -8,8 +8,9 @@ import { readAttributions, readPruned } from '../lib/corpus/index.ts';
 import { userMessage } from '../lib/corpus/prompt.ts';
 import { registerChecker } from '../lib/eval/checkers/registry.ts';
 import { createRandomModel, saveModel } from '../lib/models/index.ts';
-import { prune, pruneDefaults, runDirFor, type PruneOptions } from '../lib/pruning/index.ts';
+import { mergePruneShards, prune, pruneDefaults, pruneShard, runDirFor, type PruneOptions } from '../lib/pruning/index.ts';
 import { initRuntime } from '../lib/runtime/index.ts';
+import { launch, launchLayout, launchStatus, mergeLaunch } from '../lib/launch/index.ts';
 import { buildWordLevelTokenizer, writeTokenizerFiles, WORD_LEVEL_SPECIAL_TOKENS } from '../lib/text/index.ts';
 import { writeTinyPair } from './distill-fixtures.ts';
 import { attributionRow, reinsert, writeAnalysis, writeJsonl } from './prune-fixtures.ts';
@@ -191,6 +192,71 @@ describe('leaf prune --verify', () => {
       stderr.mockRestore();
     }
     expect(statSync(interrupted.out).mtimeMs).toBe(written);
+  });
+});
+
+describe('leaf prune --verify --shard i/n, leaf merge', () => {
+  const comparable = (s: Awaited<ReturnType<typeof prune>>['summary']) => ({ ...s, created: 0, timings: 0, output: { ...s.output, path: 0 }, command: 0 });
+  const shardDirs = () => [join(root, `shard-${n++}`), join(root, `shard-${n++}`)];
+
+  it.each([1, 2])('2 shards + merge write the bytes and the summary of one process (batch size %i)', async (batchSize) => {
+    const fresh = await prune(options({ keepUnverified: true, batchSize }));
+    const dirs = shardDirs();
+    for (const [i, out] of dirs.entries()) expect(await pruneShard({ ...options({ keepUnverified: true, batchSize }), shard: `${i}/2`, out })).toMatchObject({ samples: [2, 1][i] });
+    const out = join(root, `merged-${n++}`, 'pruned.arrow');
+    const merged = await mergePruneShards([dirs[1], dirs[0]], out);
+    expect(readFileSync(out).equals(readFileSync(fresh.summary.output.path))).toBe(true);
+    expect(comparable(merged.summary)).toEqual(comparable(fresh.summary));
+    expect(merged.summaryPath).toBe(join(root, `merged-${n - 1}`, 'summary.json'));
+    expect(merged.summary.verification).toMatchObject({ counterfactuals: 3, flips: 1 });
+  });
+
+  it('merge --launch joins the shards of a launch into DIR/pruned.arrow and DIR/summary.json, once every shard has its marker', async () => {
+    const fresh = await prune(options());
+    // A fake sbatch: the launch is recorded as submitted; the shards then run here.
+    const bin = join(root, `bin-${n++}`);
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'sbatch'), '#!/bin/bash\necho "$RANDOM;cluster"\n', { mode: 0o755 });
+    const savedPath = process.env.PATH;
+    process.env.PATH = `${bin}:${savedPath}`;
+    const dir = join(root, `launch-${n++}`);
+    try {
+      launch({ command: 'prune', out: dir, shards: 2, resume: false, argv: ['--verify'], arrowFormat: 'stream', flags: { executor: 'slurm', dryRun: false, cpusPerTask: 1 } });
+    } finally {
+      process.env.PATH = savedPath;
+    }
+    const layout = launchLayout(dir);
+    for (const i of [0, 1]) await pruneShard({ ...options(), shard: `${i}/2`, out: layout.shard(i) });
+    mkdirSync(layout.markers, { recursive: true });
+    writeFileSync(layout.marker(1), 'done\n');
+    await expect(mergeLaunch(dir)).rejects.toThrow(`shard 0/2 did not complete (no marker ${layout.marker(0)}; log ${layout.log(0)})`);
+    writeFileSync(layout.marker(0), 'done\n');
+    const merged = await mergeLaunch(dir);
+    expect(merged.command).toBe('prune');
+    expect(readFileSync(join(dir, 'pruned.arrow')).equals(readFileSync(fresh.summary.output.path))).toBe(true);
+    expect(JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')).output.path).toBe(join(dir, 'pruned.arrow'));
+    expect(launchStatus(dir).merged).toBe(true);
+  });
+
+  it('refuses shards of other options, an unfinished shard, a missing shard; a shard needs --verify', async () => {
+    const dirs = shardDirs();
+    await pruneShard({ ...options(), shard: '0/2', out: dirs[0] });
+    const out = join(root, `merged-${n++}`, 'pruned.arrow');
+    await expect(mergePruneShards([dirs[0]], out)).rejects.toThrow('shard 1/2 missing from the merge');
+    await pruneShard({ ...options({ lambda: 0.25 }), shard: '1/2', out: dirs[1] });
+    await expect(mergePruneShards(dirs, out)).rejects.toThrow(`${dirs[1]} and ${dirs[0]} are shards of different prune runs`);
+    const unfinished = join(root, `shard-${n++}`);
+    interrupt = true;
+    try {
+      await expect(pruneShard({ ...options(), shard: '1/2', out: unfinished })).rejects.toThrow(/interrupted/);
+    } finally {
+      interrupt = false;
+    }
+    await expect(mergePruneShards([dirs[0], unfinished], out)).rejects.toThrow(`${unfinished}: no prune-shard.json; a shard of leaf prune --verify writes it when it has finished (resume it with --resume)`);
+    await pruneShard({ ...options(), shard: '1/2', out: unfinished, resume: true });
+    expect((await mergePruneShards([dirs[0], unfinished], out)).summary.rows).toBe(5);
+    expect(existsSync(out)).toBe(true);
+    await expect(pruneShard({ ...options({ verify: false, teacher: undefined, student: undefined }), shard: '0/2', out: join(root, 'x') })).rejects.toThrow('--shard only applies with --verify');
   });
 });
 

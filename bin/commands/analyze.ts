@@ -1,11 +1,11 @@
 import { Command } from 'commander';
 import { analyzeOptionSpecs, runAnalyze, type AnalyzeOptions } from '../../lib/analyze/index.ts';
-import { addOptions } from '../../lib/util/options.ts';
 import { printAnalyzeSummary } from './analyze-summary.ts';
+import { shardedCommand } from './sharded.ts';
 
-export const analyzeCommand = addOptions(
+export const analyzeCommand = shardedCommand<AnalyzeOptions>(
   new Command('analyze').description('score tokens by teacher/student gradient sensitivity and flag confounders'),
+  'analyze',
   analyzeOptionSpecs,
-).action(async (options: AnalyzeOptions) => {
-  printAnalyzeSummary(await runAnalyze(options));
-});
+  async (options) => printAnalyzeSummary(await runAnalyze(options)),
+);

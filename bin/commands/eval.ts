@@ -1,7 +1,9 @@
 import { Command } from 'commander';
 import { addOptions, parseNumber, type OptionSpecs } from '../../lib/util/options.ts';
 import { backendNames, type BackendChoice } from '../../lib/runtime/index.ts';
-import { evalDefaults, evaluate, listCheckers } from '../../lib/eval/index.ts';
+import { shardOptionSpecs } from '../../lib/corpus/index.ts';
+import { checkMeasures, evalDefaults, evaluate, evaluateShard, listCheckers } from '../../lib/eval/index.ts';
+import { shardedCommand } from './sharded.ts';
 
 interface EvalFlags {
   model: string;
@@ -18,6 +20,9 @@ interface EvalFlags {
   out?: string;
   details?: string;
   backend?: BackendChoice;
+  shard?: string;
+  shards?: number;
+  resume: boolean;
   progress: boolean;
 }
 
@@ -33,18 +38,34 @@ const specs: OptionSpecs<EvalFlags> = {
   inputField: { flags: '--input-field <name>', description: 'corpus column of the optional input (default input)' },
   responseField: { flags: '--response-field <name>', description: 'corpus column of the reference response (default output)' },
   answerField: { flags: '--answer-field <name>', description: 'corpus column of the gold answer (default answer)' },
-  out: { flags: '--out <file>', description: 'also write the JSON summary here' },
+  out: { flags: '--out <file>', description: 'also write the JSON summary here (with --shard: the shard directory; with --executor: the launch directory)' },
   details: { flags: '--details <file>', description: 'per-sample predictions and attention masses (JSONL)' },
   backend: { flags: '--backend <name>', description: 'tensor backend', choices: ['auto', ...backendNames()], env: 'LEAF_BACKEND' },
+  ...shardOptionSpecs('rows k with k mod n = i; --out is then the shard directory'),
+  resume: { flags: '--resume', description: 'with --shard: keep the part this shard already wrote (a relaunch)', default: false },
   progress: { flags: '--no-progress', description: 'no progress bar / progress lines on stderr', default: true },
 };
 
-export const evalCommand = addOptions(new Command('eval').description('accuracy and attention mass on confounders of a model'), specs).action(
-  async (flags: EvalFlags) => {
+export const evalCommand = shardedCommand<EvalFlags>(
+  new Command('eval').description('accuracy and attention mass on confounders of a model'),
+  'eval',
+  specs,
+  async ({ shard, shards, resume, ...flags }) => {
     const mapping = Object.fromEntries(
       (['idField', 'instructionField', 'inputField', 'responseField', 'answerField'] as const).filter((key) => flags[key] !== undefined).map((key) => [key, flags[key]]),
     );
-    const result = await evaluate({ ...flags, mapping, quiet: !flags.progress });
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    const options = { ...flags, mapping, quiet: !flags.progress };
+    if (shard === undefined) {
+      if (resume) throw new Error('--resume applies with --shard (one process keeps no state: run it again)');
+      process.stdout.write(`${JSON.stringify(await evaluate(options), null, 2)}\n`);
+      return;
+    }
+    if (flags.out === undefined) throw new Error('--shard needs --out DIR: the shard directory its part is written to');
+    const result = await evaluateShard({ ...options, shard, shards, resume, out: flags.out });
+    process.stdout.write(`leaf eval: shard ${result.shard.index}/${result.shard.count}: ${result.rows} row(s) ${result.reused ? 'already evaluated' : 'evaluated'} in ${result.dir}; combine the shards with leaf merge\n`);
+  },
+  (flags) => {
+    checkMeasures(flags);
+    if (flags.details !== undefined) throw new Error('--details with --executor: the merge writes the details to DIR/details.jsonl; leave out --details');
   },
 );

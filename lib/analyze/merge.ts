@@ -40,7 +40,7 @@ export async function mergeAnalyzeShards(shardDirs: string[], options: MergeOpti
   const timings: Record<string, number> = {};
   for (const m of manifests) for (const [phase, value] of Object.entries(m.timings)) timings[phase] = (timings[phase] ?? 0) + value;
   timings.merge = Math.round((performance.now() - started) / 10) / 100;
-  const { shard: _shard, ...options0 } = first.options;
+  const { shard: _shard, shards: _shards, ...options0 } = first.options;
   const manifest = createManifest({
     step: 'analyze',
     ...(command ? { command } : {}),

@@ -1,6 +1,6 @@
 import { attributionMethodNames } from '../attribution/index.ts';
 import { parseRuleSpec, thresholdRuleNames } from '../confounders/index.ts';
-import { DEFAULT_FIELD_MAPPING, parseShard } from '../corpus/index.ts';
+import { DEFAULT_FIELD_MAPPING, shardOptionSpecs } from '../corpus/index.ts';
 import { listCheckers } from '../eval/checkers/index.ts';
 import { backendNames, type BackendChoice } from '../runtime/index.ts';
 import { parseNumber, type OptionSpecs } from '../util/options.ts';
@@ -35,7 +35,10 @@ export interface AnalyzeOptions {
   onError: 'fail' | 'skip';
   arrowFormat: 'stream' | 'file';
   resume: boolean;
+  /** `i/n`, or `auto`: from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX (see resolveShard). */
   shard?: string;
+  /** The shard count for `--shard auto` where the scheduler does not give it. */
+  shards?: number;
   limit?: number;
   backend?: BackendChoice;
   /** Override of the memory the pre-flight allows, in GiB. */
@@ -103,7 +106,7 @@ export const analyzeOptionSpecs: OptionSpecs<AnalyzeOptions> = {
   onError: { flags: '--on-error <what>', description: 'bad corpus records: fail before writing anything, or skip and record them in the manifest', default: analyzeDefaults.onError, choices: ['fail', 'skip'] },
   arrowFormat: { flags: '--arrow-format <encoding>', description: 'Arrow IPC stream (Hugging Face datasets) or file (Feather v2) encoding', default: analyzeDefaults.arrowFormat, choices: ['stream', 'file'] },
   resume: { flags: '--resume', description: 'continue an interrupted run in --out (same options and data)', default: analyzeDefaults.resume },
-  shard: { flags: '--shard <i/n>', description: 'process every n-th sample starting at i (combine shards with leaf merge)', parse: (raw) => (parseShard(raw), raw) },
+  ...shardOptionSpecs('whole windows of batch-size × 16 samples, so merged shards equal one run'),
   limit: { flags: '--limit <n>', description: 'analyse only the first n samples of the corpus', parse: parseNumber('--limit', { min: 1, integer: true }) },
   backend: { flags: '--backend <name>', description: 'tensor backend', env: 'LEAF_BACKEND', choices: ['auto', ...backendNames()] },
   memoryLimitGb: { flags: '--memory-limit <GiB>', description: 'memory the pre-flight check allows (default: available memory; the wasm heap on wasm)', parse: parseNumber('--memory-limit', { min: 0 }) },

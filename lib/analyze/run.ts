@@ -9,7 +9,8 @@ import {
   fileRef,
   modelRef,
   openRun,
-  parseShard,
+  resolveShard,
+  shardSamples,
   readCorpus,
   readManifest,
   sha256File,
@@ -20,6 +21,7 @@ import {
   type ModelRef,
   type Run,
   type SampleResult,
+  type Shard,
   type SkippedEntry,
 } from '../corpus/index.ts';
 import type { AttributionRow, Sample } from '../corpus/types.ts';
@@ -43,6 +45,15 @@ export const MANIFEST_FILE = 'manifest.json';
  */
 export const BUCKET_WINDOW = 16;
 
+/**
+ * Shards take whole windows (samples k with floor(k / window) mod n = i), so a shard's windows
+ * and batches are exactly those of a one-process run and the merged file is byte-identical to it.
+ * With one sample per batch nothing depends on neighbours, and shards go round robin.
+ */
+function analyzeShard(shard: Shard, batchSize: number): Shard {
+  return shard.count > 1 && batchSize > 1 ? { ...shard, block: batchSize * BUCKET_WINDOW } : shard;
+}
+
 export interface AnalyzeResult {
   dir: string;
   /** The attributions file; absent for a shard (combine shards with `leaf merge`). */
@@ -57,7 +68,7 @@ export interface AnalyzeContext {
 
 /** Options that decide the rows written; resuming requires them unchanged (with the data and models). */
 function outputOptions(options: AnalyzeOptions): Record<string, unknown> {
-  const { out: _out, resume: _resume, shard: _shard, backend: _backend, progress: _progress, arrowFormat: _format, memoryLimitGb: _limit, ...rest } = options;
+  const { out: _out, resume: _resume, shard: _shard, shards: _shards, backend: _backend, progress: _progress, arrowFormat: _format, memoryLimitGb: _limit, ...rest } = options;
   return { ...rest, teacher: undefined, student: undefined, data: undefined, responseRule: options.responseRule ?? options.rule };
 }
 
@@ -81,7 +92,7 @@ export async function runAnalyze(options: AnalyzeOptions, context: AnalyzeContex
   const method = getAttributionMethod(options.method);
   const rule = parseRuleSpec(options.rule);
   const responseRule = parseRuleSpec(options.responseRule ?? options.rule);
-  const shard = options.shard ? parseShard(options.shard) : WHOLE_CORPUS;
+  const shard = options.shard ? analyzeShard(resolveShard(options.shard, options.shards), options.batchSize) : WHOLE_CORPUS;
   const checker = options.select === 'teacher-correct-student-wrong' ? getChecker(options.checker) : undefined;
 
   // Everything that can reject the input happens before the output directory is touched.
@@ -103,7 +114,7 @@ export async function runAnalyze(options: AnalyzeOptions, context: AnalyzeContex
     const finished = finishedAnalysis(options.out, fingerprint);
     if (finished) return finished;
   }
-  const memory = await checkAnalyzeMemory(options, samples.filter((_, i) => i % shard.count === shard.index), runtime.backend);
+  const memory = await checkAnalyzeMemory(options, shardSamples(shard, samples.length).map((i) => samples[i]), runtime.backend);
   const { teacher, student, dispose } = await loadSides(options.teacher, options.student);
   teacher.model.recomputeLayers = student.model.recomputeLayers = memory.recompute;
   refs.teacher.dtype = teacher.model.heldDtype;
@@ -207,8 +218,7 @@ async function processShard(
   checker: ReturnType<typeof getChecker> | undefined,
   timings: Record<string, number>,
 ): Promise<void> {
-  const positions: number[] = [];
-  for (let p = run.shard.index; p < samples.length; p += run.shard.count) positions.push(p);
+  const positions = shardSamples(run.shard, samples.length);
   const position = new Map(positions.map((p) => [samples[p], p]));
   const progress = options.progress ? progressBar('analyze', 'samples') : silentProgress;
   const total = run.todo().length;

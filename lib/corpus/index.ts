@@ -33,6 +33,8 @@ export {
   finishedRun,
   openRun,
   mergeShards,
+  runProgress,
+  shardSamples,
   parseShard,
   WHOLE_CORPUS,
   Run,
@@ -42,3 +44,4 @@ export {
   type SkippedSample,
   type AssembleResult,
 } from './resumable.ts';
+export { resolveShard, shardOptionSpecs } from './shard-auto.ts';

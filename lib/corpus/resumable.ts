@@ -18,15 +18,21 @@ import { artifactRowFrom, flattenRow, writeSchemaRows, writeTable, type AnyRow, 
  * A part appears by rename only once fully written, so a kill -9 at any moment loses at most the
  * batch being written and never touches earlier parts; the set of parts IS the run's progress
  * (no separate index to fall out of step). Samples are the positions 0..total-1 of the corpus
- * as read; sample k belongs to shard k mod n. `finalize` (one process) or `mergeShards` (n
+ * as read; sample k belongs to shard floor(k / block) mod n (block 1 unless the run says). `finalize` (one process) or `mergeShards` (n
  * shard directories) write the artifact in corpus order with fixed-size batches, so the bytes
  * depend only on the rows, never on how the work was batched, interrupted or sharded.
  */
 
 export interface Shard {
-  /** 0-based: shard i of n takes samples k with k mod n = i. */
+  /** 0-based: shard i of n takes samples k with floor(k / block) mod n = i. */
   index: number;
   count: number;
+  /**
+   * Consecutive samples that always go to one shard (default 1: round robin). A run whose batching
+   * depends on a sample's neighbours (analyze buckets by length within windows) shards by whole
+   * windows, so every shard computes exactly the batches one process would have.
+   */
+  block?: number;
 }
 
 export const WHOLE_CORPUS: Shard = { index: 0, count: 1 };
@@ -92,8 +98,15 @@ interface Part extends PartContents {
   table: Table;
 }
 
-const belongsTo = (shard: Shard, sample: number) => sample % shard.count === shard.index;
-const describeShard = (shard: Shard) => `${shard.index}/${shard.count}`;
+const belongsTo = (shard: Shard, sample: number) => Math.floor(sample / (shard.block ?? 1)) % shard.count === shard.index;
+const describeShard = (shard: Shard) => `${shard.index}/${shard.count}${(shard.block ?? 1) > 1 ? ` in blocks of ${shard.block}` : ''}`;
+
+/** The samples of a corpus of `total` that belong to `shard`, ascending. */
+export function shardSamples(shard: Shard, total: number): number[] {
+  const samples = [];
+  for (let sample = 0; sample < total; sample++) if (belongsTo(shard, sample)) samples.push(sample);
+  return samples;
+}
 
 function readRunInfo(dir: string): RunInfo | undefined {
   const path = join(dir, RUN_FILE);
@@ -160,9 +173,7 @@ export class Run<N extends ArtifactName> {
 
   /** This shard's samples that are not done yet, ascending. */
   todo(): number[] {
-    const todo = [];
-    for (let sample = this.shard.index; sample < this.info.total; sample += this.shard.count) if (!this.done.has(sample)) todo.push(sample);
-    return todo;
+    return shardSamples(this.shard, this.info.total).filter((sample) => !this.done.has(sample));
   }
 
   get complete(): boolean {
@@ -281,6 +292,15 @@ export async function openRun<N extends ArtifactName>(dir: string, options: RunO
   return new Run<N>(dir, info, []);
 }
 
+/** How far the run in `dir` got: samples committed and its shard's sample count (undefined: no run there). */
+export function runProgress(dir: string): { done: number; total: number; shard: Shard } | undefined {
+  const info = readRunInfo(dir);
+  if (!info) return undefined;
+  const total = shardSamples(info.shard, info.total).length;
+  if (info.finalized) return { done: total, total, shard: info.shard };
+  return { done: readParts(dir).reduce((n, part) => n + part.samples.length, 0), total, shard: info.shard };
+}
+
 /** Rows of all parts in corpus order (a sample's rows keep their committed order). */
 function* rowsInCorpusOrder(name: ArtifactName, parts: Part[]): Generator<ArtifactRow<ArtifactName>> {
   const order: [sample: number, part: number, row: number][] = [];
@@ -354,7 +374,8 @@ export async function mergeShards(shardDirs: string[], path: string, options: Wr
   const count = shards[0].shard.count;
   const seen = new Map<number, string>();
   for (const { dir, shard } of shards) {
-    if (shard.count !== count) throw new Error(`${dir} is shard ${describeShard(shard)} but ${shards[0].dir} is one of ${count}`);
+    if (shard.count !== count || (shard.block ?? 1) !== (shards[0].shard.block ?? 1))
+      throw new Error(`${dir} is shard ${describeShard(shard)} but ${shards[0].dir} is ${describeShard(shards[0].shard)}`);
     const other = seen.get(shard.index);
     if (other !== undefined) throw new Error(`${other} and ${dir} are both shard ${describeShard(shard)}`);
     seen.set(shard.index, dir);

@@ -1,5 +1,5 @@
 /** lib/pruning: counterfactual construction from attributions, verification, and `leaf prune`. */
-export { prune, runDirFor, type PruneResult } from './prune.ts';
+export { prune, pruneShard, mergePruneShards, isPruneShard, prunedFileIn, runDirFor, PRUNE_SHARD_FILE, type PruneResult, type PruneShardResult } from './prune.ts';
 export { pruneDefaults, pruneOptionSpecs, checkPruneOptions, type PruneOptions } from './options.ts';
 export { removeSpans, reinsertSpans, keptText, type Removal, type RemovedSpan } from './removal.ts';
 export { removeFromField, fieldText, type FieldName, type FieldRemoval, type PrunedFields } from './fields.ts';

@@ -1,6 +1,7 @@
 import { WRITABLE_FORMATS, type ArrowEncoding, type WritableFormat } from '../corpus/index.ts';
 import { listCheckers } from '../eval/checkers/index.ts';
 import { backendNames, type BackendChoice } from '../runtime/index.ts';
+import { shardOptionSpecs } from '../corpus/shard-auto.ts';
 import { parseNumber, type OptionSpecs } from '../util/options.ts';
 import { pruningModeNames, type PruningModeName } from './modes.ts';
 
@@ -34,6 +35,10 @@ export interface PruneOptions {
   batchSize: number;
   keepUnverified: boolean;
   resume: boolean;
+  /** With --verify: verify only shard "i/n" (or "auto") into the run directory --out; `leaf merge` joins the shards. */
+  shard?: string;
+  /** The shard count for `--shard auto` where the scheduler does not give it. */
+  shards?: number;
   backend?: BackendChoice;
   progress: boolean;
 }
@@ -80,6 +85,7 @@ export const pruneOptionSpecs: OptionSpecs<PruneOptions> = {
   batchSize: { flags: '--batch-size <n>', description: 'prompts generated together (--verify); also samples per committed batch', default: pruneDefaults.batchSize, parse: int('--batch-size', 1) },
   keepUnverified: { flags: '--keep-unverified', description: 'with --verify, also write the counterfactuals that fail it (verified = false)', default: pruneDefaults.keepUnverified },
   resume: { flags: '--resume', description: 'continue an interrupted --verify run (state in <out>.run/)', default: pruneDefaults.resume },
+  ...shardOptionSpecs('with --verify: blocks of --batch-size samples; --out is then the shard\'s run directory'),
   backend: { flags: '--backend <name>', description: 'tensor backend for --verify', env: 'LEAF_BACKEND', choices: ['auto', ...backendNames()] },
   progress: { flags: '--no-progress', description: 'no progress bar / progress lines on stderr', default: pruneDefaults.progress },
 };
@@ -91,7 +97,9 @@ export function checkPruneOptions(options: PruneOptions): void {
     ['student', '--student'],
     ['keepUnverified', '--keep-unverified'],
     ['resume', '--resume'],
+    ['shard', '--shard'],
   ];
+  if (options.shards !== undefined && options.shard?.trim() !== 'auto') throw new Error('--shards applies with --shard auto or --executor');
   if (options.verify) {
     if (!options.teacher || !options.student) throw new Error('--verify needs --teacher and --student');
     return;

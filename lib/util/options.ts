@@ -57,3 +57,31 @@ export function parseNumber(name: string, { min, max, integer }: { min?: number;
     return value;
   };
 }
+
+/** Split parsed options into those `specs` declares and the rest (one command line, two consumers). */
+export function splitOptions<O>(options: Record<string, unknown>, specs: OptionSpecs<O>): [O, Record<string, unknown>] {
+  const own: Record<string, unknown> = {};
+  const rest: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options)) (key in specs ? own : rest)[key] = value;
+  return [own as O, rest];
+}
+
+/**
+ * The command-line arguments that make commander parse `values` back (for a command run again
+ * elsewhere, e.g. by a cluster job). Options left at their default or unset are omitted.
+ */
+export function argvFromOptions<O>(specs: OptionSpecs<O>, values: Partial<O>): string[] {
+  const argv: string[] = [];
+  for (const [key, spec] of Object.entries(specs) as [string, OptionSpec<unknown>][]) {
+    const value = (values as Record<string, unknown>)[key];
+    if (value === undefined || value === spec.default) continue;
+    const flag = spec.flags.split(/[ ,]+/).find((part) => part.startsWith('--'))!;
+    if (!/[<[]/.test(spec.flags)) {
+      // A boolean switch: `--x` sets true, `--no-x` sets false.
+      if (value === !flag.startsWith('--no-')) argv.push(flag);
+      continue;
+    }
+    for (const item of Array.isArray(value) ? value : [value]) argv.push(flag, String(item));
+  }
+  return argv;
+}
