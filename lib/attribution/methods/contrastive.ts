@@ -67,7 +67,8 @@ function candidates(pair: PairInput, teacherGrad: Float32Array, studentGrad: Flo
  *     other copies are gone; a unit scores max(c(u), c'(u)).
  *
  * Each token gets the absolute loss changes (teacher, student) of the highest-contrast measured
- * unit covering it, 0 when none covers it; analysis compares them raw (Δ = |Δℓ_T| − |Δℓ_S| = −c),
+ * unit covering it; a token none covers takes (teacher) the largest −c measured on the sample, so
+ * it ranks with the least student-dependent text, never above a measured unit; analysis compares them raw (Δ = |Δℓ_T| − |Δℓ_S| = −c),
  * so low Δ = the student depends on it and the teacher does not.
  *
  * Cost per sample and model: 1 forward + backward, then at most MAX_PHRASES + EXTRA_UNITS + 1 +
@@ -113,7 +114,8 @@ registerAttributionMethod({
     const sets = chosen.map((_, b) => {
       const units = inputs[b].student.occlusionUnits!;
       const set: number[] = [];
-      for (const [u] of [...effects[b]].filter(([, e]) => contrast(e) > 0).sort((x, y) => contrast(y[1]) - contrast(x[1])))
+      // Not only units with c(u) > 0: when every copy hides behind the others, all of them score ≤ 0 alone.
+      for (const [u] of [...effects[b]].sort((x, y) => contrast(y[1]) - contrast(x[1])))
         if (set.length < CONTRASTIVE_REDUNDANT_SET && set.every((v) => !overlaps(units[u], units[v]))) set.push(u);
       return set.length > 1 ? set : [];
     });
@@ -133,18 +135,22 @@ registerAttributionMethod({
       }
     });
 
+    // A token no measured unit covers has no evidence either way: it takes the least contrastive
+    // measured effect (teacher side), so it never outranks measured text as a confounder.
+    const unmeasured = effects.map((e) => Math.max(0, ...[...e.values()].map((x) => -contrast(x))));
     const side = (role: 'teacher' | 'student') =>
       inputs.map((pair, b) => {
         const measured = [...effects[b]];
-        return tokenScores(pair[role], measured.map(([u]) => pair[role].occlusionUnits![u]), measured.map(([, e]) => Math.abs(e[role])), measured.map(([, e]) => contrast(e)), base[b][role]);
+        const fill = role === 'teacher' ? unmeasured[b] : 0;
+        return tokenScores(pair[role], measured.map(([u]) => pair[role].occlusionUnits![u]), measured.map(([, e]) => Math.abs(e[role])), measured.map(([, e]) => contrast(e)), base[b][role], fill);
       });
     return { teacher: side('teacher'), student: side('student') };
   },
 });
 
-/** Each token: the effect of the highest-`rank` unit covering it (0 when none does). */
-function tokenScores(input: ScoringInput, units: OcclusionUnit[], effect: number[], rank: number[], loss: number): TokenScores {
-  const scores = new Float32Array(input.ids.length);
+/** Each token: the effect of the highest-`rank` unit covering it (`fill` when none does). */
+function tokenScores(input: ScoringInput, units: OcclusionUnit[], effect: number[], rank: number[], loss: number, fill = 0): TokenScores {
+  const scores = new Float32Array(input.ids.length).fill(fill);
   const best = new Float32Array(input.ids.length).fill(-Infinity);
   units.forEach((unit, k) => {
     for (const t of unit.tokens)

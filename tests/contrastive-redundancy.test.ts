@@ -1,0 +1,64 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { getAttributionMethod, type PairInput, type ScoringInput } from '../lib/attribution/index.ts';
+import type { CausalLM } from '../lib/models/types.ts';
+import { initRuntime } from '../lib/runtime/index.ts';
+
+/**
+ * Hand-built two-feature LMs (only what the loss path calls: embed, forwardHidden, lmHeadWeight).
+ * Token 2 is the distractor, token 3 the text the teacher reads, token 1 the answer. Hidden state at
+ * each position = a saturating count of one token over the prefix, so the student answers from ANY
+ * copy of the distractor (removing one copy changes nothing) and the teacher only from token 3.
+ * (The count runs over the last axis: tfjs's cumsum gradient is wrong on the others.)
+ */
+function toyModel(feature: 'distractor' | 'evidence'): CausalLM {
+  const VOCAB = 8;
+  const table = Array.from({ length: VOCAB }, (_, id) => [id === 2 ? 1 : 0, id === 3 ? 1 : 0]);
+  const head = Array.from({ length: VOCAB }, (_, id) => (id === 1 ? (feature === 'distractor' ? [3, 0] : [0, 3]) : [0, 0]));
+  const lmHeadWeight = tf.variable(tf.tensor2d(head));
+  return {
+    config: { vocabSize: VOCAB },
+    embed: (ids: tf.Tensor2D) => tf.gather<tf.Tensor>(tf.tensor2d(table), ids) as tf.Tensor3D,
+    forwardHidden: (embeds: tf.Tensor3D) => ({ hidden: tf.minimum(tf.transpose(tf.cumsum(tf.transpose(embeds, [0, 2, 1]), 2), [0, 2, 1]), 1) as tf.Tensor3D }),
+    lmHeadWeight,
+  } as unknown as CausalLM;
+}
+
+beforeAll(async () => {
+  await initRuntime({ backend: 'cpu', quiet: true });
+});
+
+describe('contrastive detector with redundant copies of a distractor', () => {
+  // bos, distractor, sep, evidence, sep, distractor, sep, filler, end | answer
+  const ids = [5, 2, 4, 3, 4, 2, 4, 6, 7, 1];
+  const units = [[1], [3], [5]].map((tokens) => ({ kind: 'phrase' as const, tokens }));
+  const without = (removed: number[]) => {
+    const gone = new Set(removed.flatMap((u) => units[u].tokens));
+    return { ids: ids.filter((_, i) => !gone.has(i)), targets: [ids.length - 1 - gone.size] };
+  };
+  const input: ScoringInput = {
+    ids,
+    targets: [ids.length - 1],
+    scored: [1, 2, 3, 4, 5, 6, 7, 8],
+    occlusionUnits: units.map((u, k) => ({ ...u, variant: without([k]) })),
+    without,
+  };
+  const pair: PairInput = { teacher: input, student: input };
+
+  it('finds copies that each look harmless alone, and ranks tokens no unit covers below measured ones', () => {
+    const result = getAttributionMethod('contrastive').scorePair!(toyModel('evidence'), toyModel('distractor'), [pair], {
+      teacherPadId: 0,
+      studentPadId: 0,
+      batchSize: 4,
+      igSteps: 1,
+      igAggregate: 'l2',
+    });
+    // Analysis compares raw: Δ = s_T − s_S, low Δ = the student depends on it and the teacher does not.
+    const delta = (t: number) => result.teacher[0].scores[t] - result.student[0].scores[t];
+    const distractor = [1, 5];
+    const uncovered = [2, 4, 6, 7, 8];
+    for (const t of distractor) expect(result.student[0].scores[t]).toBeGreaterThan(0.5);
+    for (const t of distractor) for (const other of [3, ...uncovered]) expect(delta(t)).toBeLessThan(delta(other));
+    for (const t of uncovered) expect(delta(t)).toBeGreaterThanOrEqual(delta(3));
+  });
+});
