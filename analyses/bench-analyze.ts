@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { analyzeDefaults, prepareSample, runAnalyze, type ModelSide, type ScoringSettings } from '../lib/analyze/index.ts';
+import { analyzeDefaults, paperMethod, prepareSample, runAnalyze, type ModelSide, type ScoringSettings } from '../lib/analyze/index.ts';
 import { getAttributionMethod } from '../lib/attribution/index.ts';
 import { resolveRule } from '../lib/confounders/index.ts';
 import { readAttributions, readCorpus } from '../lib/corpus/index.ts';
@@ -80,7 +80,7 @@ try {
   const tokens = inputs.reduce((n, x) => n + x.ids.length, 0);
 
   process.stderr.write(`leaf analyze: ${N} samples, T ≈ ${Math.round(tokens / N)} …\n`);
-  const options = { ...analyzeDefaults, teacher: teacherDir, student: studentDir, data, batchSize: 1, progress: false, backend: values.backend as never };
+  const options = { ...analyzeDefaults, ...paperMethod, teacher: teacherDir, student: studentDir, data, batchSize: 1, progress: false, backend: values.backend as never };
   // One sample first, like the PyTorch side's warm-up pass (JIT, kernel caches, allocator).
   await runAnalyze({ ...options, out: join(root, 'warm-up'), limit: 1 });
   const result = await runAnalyze({ ...options, out: join(root, 'out') });

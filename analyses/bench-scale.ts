@@ -23,7 +23,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { analyzeDefaults, prepareSample, runAnalyze, type ModelSide, type ScoringSettings } from '../lib/analyze/index.ts';
+import { analyzeDefaults, paperMethod, prepareSample, runAnalyze, type ModelSide, type ScoringSettings } from '../lib/analyze/index.ts';
 import { getAttributionMethod } from '../lib/attribution/index.ts';
 import { resolveRule } from '../lib/confounders/index.ts';
 import { readAttributions, readCorpus } from '../lib/corpus/index.ts';
@@ -310,7 +310,7 @@ async function buildSamples(dir: string, path: string): Promise<{ samples: Sampl
 async function leafAnalyze(spec: Spec): Promise<Omit<SideResult, 'peak_rss_bytes'>> {
   const root = mkdtempSync(join(tmpdir(), 'leaf-bench-scale-analyze-'));
   try {
-    const options = { ...analyzeDefaults, teacher: spec.teacher, student: spec.student, data: spec.data, batchSize: 1, progress: false, backend: 'native' as const };
+    const options = { ...analyzeDefaults, ...paperMethod, teacher: spec.teacher, student: spec.student, data: spec.data, batchSize: 1, progress: false, backend: 'native' as const };
     await runAnalyze({ ...options, out: join(root, 'warm-up'), limit: 1 });
     const result = await runAnalyze({ ...options, out: join(root, 'out') });
     const rows = await readAttributions(result.attributions!);

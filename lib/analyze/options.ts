@@ -46,6 +46,9 @@ export interface AnalyzeOptions {
   progress: boolean;
 }
 
+/** The authors' pipeline (gradient L2 norm, the scripts' percentile rule): what benchmarks against their PyTorch code run. */
+export const paperMethod = { method: 'grad-l2', rule: 'percentile:p=0.05,cap=0.5' } as const;
+
 export const analyzeDefaults = {
   instructionField: DEFAULT_FIELD_MAPPING.instructionField,
   inputField: DEFAULT_FIELD_MAPPING.inputField,
