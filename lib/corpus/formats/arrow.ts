@@ -1,4 +1,4 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, openSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { setImmediate as yieldToIo } from 'node:timers/promises';
 import {
@@ -62,7 +62,9 @@ async function writeArrow(path: string, schema: Schema, rows: Iterable<Record<st
   const writer = options.arrowFormat === 'file' ? new RecordBatchFileWriter() : new RecordBatchStreamWriter();
   // The schema message goes out even for a table without rows, so an empty result is a valid file.
   writer.reset(undefined, schema);
-  const written = pipeline(writer, createWriteStream(path));
+  // Opened here, not lazily by the stream: a stream destroyed before its asynchronous open still
+  // creates the file afterwards, behind the caller's clean-up of a failed write.
+  const written = pipeline(writer, createWriteStream(path, { fd: openSync(path, 'w') }));
   try {
     for (const chunk of chunks(rows, ARROW_BATCH_ROWS)) {
       writer.write(recordBatch(schema, chunk));
