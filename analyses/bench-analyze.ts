@@ -15,13 +15,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { analyzeDefaults, paperMethod, prepareSample, runAnalyze, type ModelSide, type ScoringSettings } from '../lib/analyze/index.ts';
-import { getAttributionMethod } from '../lib/attribution/index.ts';
-import { resolveRule } from '../lib/confounders/index.ts';
-import { readAttributions, readCorpus } from '../lib/corpus/index.ts';
+import { analyzeDefaults, paperMethod, runAnalyze } from '../lib/analyze/index.ts';
+import { readAttributions } from '../lib/corpus/index.ts';
 import { writeRandomCheckpoint } from '../lib/models/index.ts';
 import type { CausalLM } from '../lib/models/types.ts';
-import { buildWordLevelTokenizer, loadTokenizer, renderChat, tokenizeChat, writeTokenizerFiles } from '../lib/text/index.ts';
+import { buildWordLevelTokenizer, loadTokenizer, writeTokenizerFiles } from '../lib/text/index.ts';
+import { preparedInputs } from './prepared-inputs.ts';
 
 const { values } = parseArgs({ options: { samples: { type: 'string', default: '8' }, backend: { type: 'string', default: 'native' } } });
 const N = Number(values.samples);
@@ -55,28 +54,7 @@ try {
 
   // The token ids PyTorch gets: exactly what leaf renders (same tokenizer for both models).
   const tokenizer = await loadTokenizer(teacherDir);
-  const side = (role: ModelSide['role']): ModelSide => ({
-    role,
-    model: undefined as unknown as CausalLM, // preparation never touches the model
-    tokenizer,
-    tokenize: (user, response) => tokenizeChat(tokenizer, renderChat(tokenizer, user, response)),
-    padId: 0,
-  });
-  const settings: ScoringSettings = {
-    method: getAttributionMethod('grad-l2'),
-    methodOptions: { batchSize: 1, igSteps: 1, igAggregate: 'l2' },
-    level: 'instruction',
-    segments: 2,
-    length: { maxLength: 4096, onLong: 'skip' },
-    rule: resolveRule('percentile'),
-    responseRule: resolveRule('percentile'),
-  };
-  const corpus = await readCorpus(data);
-  const inputs = corpus.samples.map((sample) => {
-    const ready = prepareSample(sample, side('teacher'), side('student'), settings);
-    if (!('layout' in ready)) throw new Error(ready.skipped);
-    return ready.student.input;
-  });
+  const inputs = await preparedInputs(tokenizer, data, 4096);
   const tokens = inputs.reduce((n, x) => n + x.ids.length, 0);
 
   process.stderr.write(`leaf analyze: ${N} samples, T ≈ ${Math.round(tokens / N)} …\n`);

@@ -23,10 +23,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { analyzeDefaults, paperMethod, prepareSample, runAnalyze, type ModelSide, type ScoringSettings } from '../lib/analyze/index.ts';
-import { getAttributionMethod } from '../lib/attribution/index.ts';
-import { resolveRule } from '../lib/confounders/index.ts';
-import { readAttributions, readCorpus } from '../lib/corpus/index.ts';
+import { analyzeDefaults, paperMethod, runAnalyze } from '../lib/analyze/index.ts';
+import { readAttributions } from '../lib/corpus/index.ts';
 import { AdamW, getLoss, globalNormScale } from '../lib/distill/index.ts';
 import { accumulateMicroBatch, type StepContext } from '../lib/distill/step.ts';
 import { LiveTeacher } from '../lib/distill/teacher/live.ts';
@@ -41,6 +39,7 @@ import { loadAddon } from '../lib/runtime/native/addon.ts';
 import { initRuntime } from '../lib/runtime/index.ts';
 import { loadTokenizer, renderChat, tokenizeChat } from '../lib/text/index.ts';
 import { writeFileAtomic } from '../lib/util/atomic.ts';
+import { chatSide, preparedInputs } from './prepared-inputs.ts';
 import { writeScaleCheckpoint } from './write-scale-checkpoint.ts';
 
 /** Published Hugging Face configs (Qwen/Qwen2.5-*), sliding windows off as shipped. */
@@ -277,33 +276,11 @@ function words(count: number, seed: number): string {
 /** Samples whose rendered chat is about --length tokens, half instruction and half response. */
 async function buildSamples(dir: string, path: string): Promise<{ samples: Sample[]; data: string }> {
   const tokenizer = await loadTokenizer(dir);
-  const side = (role: ModelSide['role']): ModelSide => ({
-    role,
-    model: undefined as unknown as CausalLM, // preparation never touches the model
-    tokenizer,
-    tokenize: (user, response) => tokenizeChat(tokenizer, renderChat(tokenizer, user, response)),
-    padId: 0,
-  });
-  const probe = side('student').tokenize(words(100, 0), words(100, 1)).encoding.ids.length;
+  const probe = chatSide(tokenizer, 'student').tokenize(words(100, 0), words(100, 1)).encoding.ids.length;
   const perHalf = Math.max(4, Math.round((100 * LENGTH) / probe));
   const rows = Array.from({ length: N }, (_, i) => ({ instruction: words(perHalf, 2 * i), output: words(perHalf, 2 * i + 1) }));
   writeFileSync(path, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
-  const settings: ScoringSettings = {
-    method: getAttributionMethod('grad-l2'),
-    methodOptions: { batchSize: 1, igSteps: 1, igAggregate: 'l2' },
-    level: 'instruction',
-    segments: 2,
-    length: { maxLength: 32768, onLong: 'skip' },
-    rule: resolveRule('percentile'),
-    responseRule: resolveRule('percentile'),
-  };
-  const corpus = await readCorpus(path);
-  const samples = corpus.samples.map((sample) => {
-    const ready = prepareSample(sample, side('teacher'), side('student'), settings);
-    if (!('layout' in ready)) throw new Error(ready.skipped);
-    const { ids, targets, scored } = ready.student.input;
-    return { ids, targets, scored };
-  });
+  const samples = (await preparedInputs(tokenizer, path, 32768)).map(({ ids, targets, scored }) => ({ ids, targets, scored }));
   return { samples, data: path };
 }
 
