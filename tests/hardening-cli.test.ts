@@ -9,6 +9,7 @@ import { analyzeCommand } from '../bin/commands/analyze.ts';
 import { evalCommand } from '../bin/commands/eval.ts';
 import { evaluate } from '../lib/eval/index.ts';
 import { progressBar } from '../lib/util/progress.ts';
+import { FIELD_OPTIONS } from '../lib/corpus/mapping.ts';
 import { randomRows, STUDENT_SHAPE, writeJsonl, writeTinyModel } from './distill-fixtures.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'leaf-cli-hardening-'));
@@ -28,6 +29,13 @@ describe('CLI messages', () => {
       expect(help.match(/\(required\)/g)?.length ?? 0, `leaf ${command.name()} --help`).toBe(required.length);
     }
     expect(analyzeCommand.helpInformation()).toMatch(/--data <file>\s+corpus[^\n]*(\n\s+[^-\s][^\n]*)*\(required\)/);
+  });
+
+  it('every command that reads a corpus takes every mapping flag a corpus error can name', () => {
+    for (const name of ['analyze', 'prune', 'distill', 'eval']) {
+      const flags = commands.find((c) => c.name() === name)!.options.map((o) => o.long);
+      for (const { flag } of Object.values(FIELD_OPTIONS)) expect(flags, `leaf ${name}`).toContain(flag);
+    }
   });
 
   it('a missing --data file is named with its option', async () => {

@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -52,6 +52,15 @@ describe('distill hardening', () => {
       stderr.mockRestore();
     }
     expect(statSync(join(out, 'final', 'model.safetensors')).mtimeMs).toBe(finalMtime);
+  });
+
+  it('trains from a corpus whose columns are named by the mapping flags', async () => {
+    const renamed = writeJsonl(join(root, 'renamed.jsonl'), randomRows(16, 1).map(({ instruction, output, ...rest }) => ({ ...rest, prompt: instruction, completion: output })));
+    const out = join(root, 'renamed');
+    await expect(distill({ ...base(), data: renamed, out, maxSteps: 1 })).rejects.toThrow(/no record has the field "instruction" \(--instruction-field\)/);
+    const result = await distill({ ...base(), data: renamed, out, maxSteps: 1, instructionField: 'prompt', responseField: 'completion' });
+    expect(result.steps).toBe(1);
+    expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).settings.fieldMapping).toEqual({ instructionField: 'prompt', responseField: 'completion' });
   });
 
   it('names the weight tensor holding NaN', async () => {

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { addOptions, parseNumber, type OptionSpecs } from '../../lib/util/options.ts';
 import { backendNames, type BackendChoice } from '../../lib/runtime/index.ts';
+import { fieldMappingSpecs } from '../../lib/corpus/index.ts';
 import { distill, distillDefaults, listLosses, listSchedules, type DistillOptions } from '../../lib/distill/index.ts';
 
 const int = (name: string, min = 0) => parseNumber(name, { integer: true, min });
@@ -12,6 +13,7 @@ const specs: OptionSpecs<DistillOptions> = {
   data: { flags: '--data <file>', description: 'training rows: `leaf prune` output (weights per row) or any corpus (weight 1); arrow, parquet, jsonl, json', required: true, mustExist: true },
   out: { flags: '--out <dir>', description: 'run directory: metrics.jsonl, checkpoints/, best/, final/, run.json', required: true },
   valData: { flags: '--val-data <file>', description: 'validation rows (same formats); best checkpoint by validation', mustExist: true },
+  ...fieldMappingSpecs(),
   valFraction: { flags: '--val-fraction <f>', description: 'hold out this fraction of the sources for validation (instead of --val-data)', default: distillDefaults.valFraction, parse: num('--val-fraction', 0, 0.99) },
   loss: { flags: '--loss <name>', description: `distillation loss: ${listLosses().filter((l) => l !== 'cross-entropy').join(', ')} (default forward-kl; topk-kl with --cache-teacher)` },
   temperature: { flags: '--temperature <T>', description: 'softmax temperature of both models in the loss (loss scaled by T²)', default: distillDefaults.temperature, parse: num('--temperature', 1e-6) },

@@ -1,22 +1,17 @@
 import { Command } from 'commander';
 import { addOptions, parseNumber, type OptionSpecs } from '../../lib/util/options.ts';
 import { backendNames, type BackendChoice } from '../../lib/runtime/index.ts';
-import { shardOptionSpecs } from '../../lib/corpus/index.ts';
+import { fieldMappingSpecs, pickFieldMapping, shardOptionSpecs, type FieldMapping } from '../../lib/corpus/index.ts';
 import { checkMeasures, evalDefaults, evaluate, evaluateShard, listCheckers } from '../../lib/eval/index.ts';
 import { shardedCommand } from './sharded.ts';
 
-interface EvalFlags {
+interface EvalFlags extends FieldMapping {
   model: string;
   data: string;
   checker?: string;
   attributions?: string;
   maxNewTokens: number;
   batchSize: number;
-  idField?: string;
-  instructionField?: string;
-  inputField?: string;
-  responseField?: string;
-  answerField?: string;
   out?: string;
   details?: string;
   backend?: BackendChoice;
@@ -33,11 +28,7 @@ const specs: OptionSpecs<EvalFlags> = {
   attributions: { flags: '--attributions <dir>', description: '`leaf analyze` output: measure attention mass on its flagged spans', mustExist: true },
   maxNewTokens: { flags: '--max-new-tokens <n>', description: 'generation length', default: evalDefaults.maxNewTokens, parse: parseNumber('--max-new-tokens', { integer: true, min: 1 }) },
   batchSize: { flags: '--batch-size <n>', description: 'prompts generated together', default: evalDefaults.batchSize, parse: parseNumber('--batch-size', { integer: true, min: 1 }) },
-  idField: { flags: '--id-field <name>', description: 'corpus column of sample ids (as given to `leaf analyze`; default: row index)' },
-  instructionField: { flags: '--instruction-field <name>', description: 'corpus column of the instruction (default instruction)' },
-  inputField: { flags: '--input-field <name>', description: 'corpus column of the optional input (default input)' },
-  responseField: { flags: '--response-field <name>', description: 'corpus column of the reference response (default output)' },
-  answerField: { flags: '--answer-field <name>', description: 'corpus column of the gold answer (default answer)' },
+  ...fieldMappingSpecs(),
   out: { flags: '--out <file>', description: 'also write the JSON summary here (with --shard: the shard directory; with --executor: the launch directory)' },
   details: { flags: '--details <file>', description: 'per-sample predictions and attention masses (JSONL)' },
   backend: { flags: '--backend <name>', description: 'tensor backend', choices: ['auto', ...backendNames()], env: 'LEAF_BACKEND' },
@@ -51,9 +42,7 @@ export const evalCommand = shardedCommand<EvalFlags>(
   'eval',
   specs,
   async ({ shard, shards, resume, ...flags }) => {
-    const mapping = Object.fromEntries(
-      (['idField', 'instructionField', 'inputField', 'responseField', 'answerField'] as const).filter((key) => flags[key] !== undefined).map((key) => [key, flags[key]]),
-    );
+    const mapping = pickFieldMapping(flags);
     const options = { ...flags, mapping, quiet: !flags.progress };
     if (shard === undefined) {
       if (resume) throw new Error('--resume applies with --shard (one process keeps no state: run it again)');

@@ -1,6 +1,6 @@
 import { attributionMethodNames } from '../attribution/index.ts';
 import { parseRuleSpec, thresholdRuleNames } from '../confounders/index.ts';
-import { DEFAULT_FIELD_MAPPING, shardOptionSpecs } from '../corpus/index.ts';
+import { DEFAULT_FIELD_MAPPING, fieldMappingSpecs, shardOptionSpecs } from '../corpus/index.ts';
 import { listCheckers } from '../eval/checkers/index.ts';
 import { backendNames, type BackendChoice } from '../runtime/index.ts';
 import { parseNumber, type OptionSpecs } from '../util/options.ts';
@@ -85,11 +85,7 @@ export const analyzeOptionSpecs: OptionSpecs<AnalyzeOptions> = {
   student: { flags: '--student <dir>', description: 'student checkpoint (Hugging Face layout)', required: true },
   data: { flags: '--data <file>', description: 'corpus: JSONL, JSON array, Arrow IPC (file or stream) or Parquet', required: true, mustExist: true },
   out: { flags: '--out <dir>', description: 'output directory (attributions.arrow, manifest.json)', required: true },
-  idField: { flags: '--id-field <name>', description: 'column with a unique sample id (default: the 0-based record index)' },
-  instructionField: { flags: '--instruction-field <name>', description: 'instruction column', default: analyzeDefaults.instructionField },
-  inputField: { flags: '--input-field <name>', description: 'optional input column appended to the instruction', default: analyzeDefaults.inputField },
-  responseField: { flags: '--response-field <name>', description: 'reference response column', default: analyzeDefaults.responseField },
-  answerField: { flags: '--answer-field <name>', description: 'gold answer column (for --select)', default: analyzeDefaults.answerField },
+  ...fieldMappingSpecs(),
   method: { flags: '--method <name>', description: 'attribution method', default: analyzeDefaults.method, choices: attributionMethodNames() },
   igSteps: { flags: '--ig-steps <n>', description: 'integrated gradients: Riemann steps', default: analyzeDefaults.igSteps, parse: parseNumber('--ig-steps', { min: 1, integer: true }) },
   igAggregate: { flags: '--ig-aggregate <how>', description: 'integrated gradients: per-token L2 norm or |sum| of the attribution vector', default: analyzeDefaults.igAggregate, choices: ['l2', 'sum'] },

@@ -2,6 +2,7 @@
 export type { Sample, AttributionRow, PrunedRow } from './types.ts';
 export { userMessage, INPUT_SEPARATOR } from './prompt.ts';
 export { DEFAULT_FIELD_MAPPING, type FieldMapping } from './mapping.ts';
+export { fieldMappingSpecs, pickFieldMapping } from './mapping-options.ts';
 export { readCorpus, CorpusError, type Corpus, type OnError, type SkippedRecord } from './read-corpus.ts';
 export {
   ARTIFACT_SCHEMAS,

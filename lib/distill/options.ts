@@ -1,8 +1,10 @@
 import type { BackendChoice } from '../runtime/index.ts';
 import type { VocabMode } from './vocab.ts';
+import type { FieldMapping } from '../corpus/mapping.ts';
 
 /** Everything `leaf distill` takes; the CLI fills it from flags, tests and the demo directly. */
-export interface DistillOptions {
+/** Field mapping: used when --data / --val-data is a corpus rather than `leaf prune` output. */
+export interface DistillOptions extends Partial<FieldMapping> {
   teacher: string;
   student: string;
   data: string;

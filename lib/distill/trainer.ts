@@ -15,6 +15,7 @@ import { checkpointName, latestCheckpoint, loadOptimizerState, pruneCheckpoints,
 import { groupSteps, planEpoch } from './data/batches.ts';
 import { encodeRows, type EncodedRow } from './data/encode.ts';
 import { loadTrainingRows } from './data/load.ts';
+import { DEFAULT_FIELD_MAPPING, pickFieldMapping } from '../corpus/index.ts';
 import { Prng } from './data/prng.ts';
 import { weightedRows, type TrainingRow } from './data/rows.ts';
 import { getLoss } from './losses/index.ts';
@@ -91,6 +92,9 @@ function splitBySource(rows: TrainingRow[], fraction: number, seed: number): { t
 function settingsOf(o: DistillOptions, sha: Record<string, string>): Record<string, unknown> {
   const settings: Record<string, unknown> = { dataSha256: sha };
   for (const key of TRAJECTORY_SETTINGS) settings[key] = o[key] ?? null;
+  // Only a non-default mapping is recorded, so runs started before mapping options existed still resume.
+  const mapping = Object.entries(pickFieldMapping(o)).filter(([key, value]) => DEFAULT_FIELD_MAPPING[key as keyof typeof DEFAULT_FIELD_MAPPING] !== value);
+  if (mapping.length) settings.fieldMapping = Object.fromEntries(mapping);
   return settings;
 }
 
@@ -162,12 +166,13 @@ async function distillInto(o: DistillOptions, hooks: DistillHooks): Promise<Dist
   const teacherConfig = readConfig(o.teacher).config;
   const toks = await tokenizers(o);
   const vocab = buildVocabMap({ label: o.student, config: studentConfig, tokenizer: toks.student }, { label: o.teacher, config: teacherConfig, tokenizer: toks.teacher }, o.vocabMap);
-  const loaded = await loadTrainingRows(o.data);
+  const mapping = pickFieldMapping(o);
+  const loaded = await loadTrainingRows(o.data, mapping);
   const sha: Record<string, string> = { data: loaded.sha256 };
   let trainRows = loaded.rows;
   let validationRows: TrainingRow[] = [];
   if (o.valData) {
-    const validation = await loadTrainingRows(o.valData);
+    const validation = await loadTrainingRows(o.valData, mapping);
     validationRows = validation.rows;
     sha.valData = validation.sha256;
   } else if (o.valFraction > 0) ({ train: trainRows, validation: validationRows } = splitBySource(trainRows, o.valFraction, o.seed));

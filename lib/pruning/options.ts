@@ -1,4 +1,4 @@
-import { WRITABLE_FORMATS, type ArrowEncoding, type WritableFormat } from '../corpus/index.ts';
+import { WRITABLE_FORMATS, fieldMappingSpecs, type ArrowEncoding, type WritableFormat } from '../corpus/index.ts';
 import { listCheckers } from '../eval/checkers/index.ts';
 import { backendNames, type BackendChoice } from '../runtime/index.ts';
 import { shardOptionSpecs } from '../corpus/shard-auto.ts';
@@ -71,11 +71,7 @@ export const pruneOptionSpecs: OptionSpecs<PruneOptions> = {
   originals: { flags: '--originals <which>', description: 'all: every corpus sample gets its original row; analysed: only samples with attributions', default: pruneDefaults.originals, choices: ['all', 'analysed'] },
   format: { flags: '--format <format>', description: 'output format (default: by the --out extension, else arrow)', choices: WRITABLE_FORMATS },
   arrowFormat: { flags: '--arrow-format <encoding>', description: 'Arrow IPC stream (Hugging Face datasets) or file (Feather v2) encoding', default: pruneDefaults.arrowFormat, choices: ['stream', 'file'] },
-  idField: { flags: '--id-field <name>', description: 'id column (default: as in the analysis)' },
-  instructionField: { flags: '--instruction-field <name>', description: 'instruction column (default: as in the analysis)' },
-  inputField: { flags: '--input-field <name>', description: 'input column (default: as in the analysis)' },
-  responseField: { flags: '--response-field <name>', description: 'response column (default: as in the analysis)' },
-  answerField: { flags: '--answer-field <name>', description: 'gold answer column (default: as in the analysis)' },
+  ...fieldMappingSpecs('as in the analysis'),
   onError: { flags: '--on-error <what>', description: 'bad corpus records: fail, or skip them (default: as in the analysis)', choices: ['fail', 'skip'] },
   verify: { flags: '--verify', description: 'answer every counterfactual with both models (greedy) and keep it only if both are right', default: pruneDefaults.verify },
   teacher: { flags: '--teacher <dir>', description: 'teacher checkpoint for --verify (HF layout with tokenizer files)' },
