@@ -161,6 +161,11 @@ describe('pruned datasets', () => {
     const counts = (dir: string) => JSON.parse(readFileSync(join(root, dir, 'run.json'), 'utf8')).rows;
     expect(counts('leaf')).toMatchObject({ train: 12, originals: 6, counterfactuals: 6 });
     expect(counts('kd')).toMatchObject({ train: 6, originals: 6, counterfactuals: 0 });
+    // What each model was held in, and why (the cpu backend multiplies float32 only).
+    expect(JSON.parse(readFileSync(join(root, 'leaf', 'run.json'), 'utf8'))).toMatchObject({
+      held_dtype: { teacher: 'F32', student: 'F32' },
+      hold: { teacher: 'this backend multiplies float32 weights only', student: 'trained: float32 for AdamW' },
+    });
   });
 });
 

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { addOptions, parseNumber, type OptionSpecs } from '../../lib/util/options.ts';
 import { backendNames, type BackendChoice } from '../../lib/runtime/index.ts';
 import { fieldMappingSpecs } from '../../lib/corpus/index.ts';
+import { HOLD_CHOICES } from '../../lib/runtime/memory.ts';
 import { distill, distillDefaults, listLosses, listSchedules, type DistillOptions } from '../../lib/distill/index.ts';
 
 const int = (name: string, min = 0) => parseNumber(name, { integer: true, min });
@@ -48,6 +49,7 @@ const specs: OptionSpecs<DistillOptions> = {
   resume: { flags: '--resume', description: 'continue the run in --out from its newest checkpoint, exactly', default: distillDefaults.resume },
   backend: { flags: '--backend <name>', description: 'tensor backend', choices: ['auto', ...backendNames()], env: 'LEAF_BACKEND' },
   memoryLimitGb: { flags: '--memory-limit <GiB>', description: 'memory the pre-flight check allows (default: the backend\'s limit)', parse: num('--memory-limit', 0) },
+  hold: { flags: '--hold <how>', description: 'the teacher\'s BF16/F16 weights: widened to float32 on load (faster), kept as stored (half the memory), or auto: float32 when the run fits', default: distillDefaults.hold, choices: [...HOLD_CHOICES] },
   progress: { flags: '--no-progress', description: 'no progress bar', default: distillDefaults.progress },
 };
 

@@ -1,8 +1,8 @@
 // Pre-flight for `leaf analyze`: before any model is loaded, the memory the run needs (weights as
 // they will be held, the backward pass of the longest batch) is printed, and a run that would not
 // fit is refused with the numbers and what to change.
-import { heldWeights } from '../models/index.ts';
-import { checkMemory, estimateAnalyzeMemory, memoryLimit, printEstimate, type MemoryEstimate } from '../runtime/memory.ts';
+import { holdCandidate } from '../models/index.ts';
+import { checkMemory, estimateAnalyzeMemory, memoryLimit, planHolds, printEstimate, type HoldDecision, type MemoryEstimate } from '../runtime/memory.ts';
 import { loadTokenizer, renderChat } from '../text/index.ts';
 import { userMessage } from '../corpus/prompt.ts';
 import type { Sample } from '../corpus/types.ts';
@@ -27,27 +27,25 @@ async function longestSample(options: Pick<AnalyzeOptions, 'teacher' | 'student'
   return longest;
 }
 
+/** How each model is held: the teacher's decision serves the student too when both are one folder. */
+export type AnalyzeHolds = Record<'teacher' | 'student', HoldDecision>;
+
 /**
- * Prints the estimate and refuses a run that cannot fit. When keeping every layer's activations
- * for the backward pass would not fit but recomputing them would, the run recomputes (slower by
- * about one forward pass, same numbers) and the returned flag says so.
+ * Decides how each model is held and whether layers are recomputed, prints the estimate and the
+ * holds, and refuses a run that cannot fit. Fastest first: every layer's activations kept for the
+ * backward pass, with (under `--hold auto`) both models widened to float32, then the larger held
+ * as stored, then both; only when none of these fits are layers recomputed in the backward pass
+ * (slower by about one forward pass, same numbers) — a held product costs less than that.
  */
-export async function checkAnalyzeMemory(options: AnalyzeOptions, samples: Sample[], backend: string): Promise<{ estimate: MemoryEstimate; recompute: boolean }> {
+export async function checkAnalyzeMemory(options: AnalyzeOptions, samples: Sample[], backend: string): Promise<{ estimate: MemoryEstimate; recompute: boolean; holds: AnalyzeHolds }> {
   const same = sameCheckpoint(options.teacher, options.student);
-  const shape = {
-    teacher: heldWeights(options.teacher),
-    student: same ? undefined : heldWeights(options.student),
-    batchSize: Math.min(options.batchSize, Math.max(samples.length, 1)),
-    maxLength: await longestSample(options, samples),
-  };
+  const candidates = same ? [holdCandidate('teacher', options.teacher)] : [holdCandidate('teacher', options.teacher), holdCandidate('student', options.student)];
+  const batchSize = Math.min(options.batchSize, Math.max(samples.length, 1));
+  const maxLength = await longestSample(options, samples);
   const limit = memoryLimit(backend, options.memoryLimitGb);
-  let recompute = false;
-  let estimate = estimateAnalyzeMemory({ ...shape, recompute });
-  if (estimate.total > limit.bytes) {
-    recompute = true;
-    estimate = estimateAnalyzeMemory({ ...shape, recompute });
-  }
-  if (options.progress) printEstimate(estimate, limit);
+  const { estimate, recompute, holds } = planHolds(candidates, options.hold ?? 'auto', limit,
+    ([teacher, student], recompute) => estimateAnalyzeMemory({ teacher, student, batchSize, maxLength, recompute }), [false, true]);
+  if (options.progress) printEstimate(estimate, limit, holds);
   checkMemory(estimate, limit);
-  return { estimate, recompute };
+  return { estimate, recompute, holds: { teacher: holds[0], student: holds[1] ?? holds[0] } };
 }

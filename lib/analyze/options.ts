@@ -3,6 +3,7 @@ import { parseRuleSpec, thresholdRuleNames } from '../confounders/index.ts';
 import { DEFAULT_FIELD_MAPPING, fieldMappingSpecs, shardOptionSpecs } from '../corpus/index.ts';
 import { listCheckers } from '../eval/checkers/index.ts';
 import { backendNames, type BackendChoice } from '../runtime/index.ts';
+import { HOLD_CHOICES, type HoldChoice } from '../runtime/memory.ts';
 import { parseNumber, type OptionSpecs } from '../util/options.ts';
 
 /** Everything `leaf analyze` takes; the CLI fills it from flags, tests and the demo directly. */
@@ -43,6 +44,8 @@ export interface AnalyzeOptions {
   backend?: BackendChoice;
   /** Override of the memory the pre-flight allows, in GiB. */
   memoryLimitGb?: number;
+  /** How BF16/F16 weights are held (default auto: float32 when the run fits, else as stored). */
+  hold?: HoldChoice;
   progress: boolean;
 }
 
@@ -72,6 +75,7 @@ export const analyzeDefaults = {
   onError: 'fail',
   arrowFormat: 'stream',
   resume: false,
+  hold: 'auto',
   progress: true,
 } as const satisfies Partial<AnalyzeOptions>;
 
@@ -109,5 +113,6 @@ export const analyzeOptionSpecs: OptionSpecs<AnalyzeOptions> = {
   limit: { flags: '--limit <n>', description: 'analyse only the first n samples of the corpus', parse: parseNumber('--limit', { min: 1, integer: true }) },
   backend: { flags: '--backend <name>', description: 'tensor backend', env: 'LEAF_BACKEND', choices: ['auto', ...backendNames()] },
   memoryLimitGb: { flags: '--memory-limit <GiB>', description: 'memory the pre-flight check allows (default: available memory; the wasm heap on wasm)', parse: parseNumber('--memory-limit', { min: 0 }) },
+  hold: { flags: '--hold <how>', description: 'BF16/F16 weights: widened to float32 on load (faster), kept as stored (half the memory), or auto: float32 when the run fits', default: analyzeDefaults.hold, choices: [...HOLD_CHOICES] },
   progress: { flags: '--no-progress', description: 'no progress bar / progress lines on stderr', default: analyzeDefaults.progress },
 };

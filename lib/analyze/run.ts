@@ -68,7 +68,7 @@ export interface AnalyzeContext {
 
 /** Options that decide the rows written; resuming requires them unchanged (with the data and models). */
 function outputOptions(options: AnalyzeOptions): Record<string, unknown> {
-  const { out: _out, resume: _resume, shard: _shard, shards: _shards, backend: _backend, progress: _progress, arrowFormat: _format, memoryLimitGb: _limit, ...rest } = options;
+  const { out: _out, resume: _resume, shard: _shard, shards: _shards, backend: _backend, progress: _progress, arrowFormat: _format, memoryLimitGb: _limit, hold: _hold, ...rest } = options;
   return { ...rest, teacher: undefined, student: undefined, data: undefined, responseRule: options.responseRule ?? options.rule };
 }
 
@@ -115,10 +115,15 @@ export async function runAnalyze(options: AnalyzeOptions, context: AnalyzeContex
     if (finished) return finished;
   }
   const memory = await checkAnalyzeMemory(options, shardSamples(shard, samples.length).map((i) => samples[i]), runtime.backend);
-  const { teacher, student, dispose } = await loadSides(options.teacher, options.student);
+  const { teacher, student, dispose } = await loadSides(options.teacher, options.student, {
+    teacher: { hold: memory.holds.teacher.hold },
+    student: { hold: memory.holds.student.hold },
+  });
   teacher.model.recomputeLayers = student.model.recomputeLayers = memory.recompute;
-  refs.teacher.dtype = teacher.model.heldDtype;
-  refs.student.dtype = student.model.heldDtype;
+  for (const role of ['teacher', 'student'] as const) {
+    refs[role].dtype = (role === 'teacher' ? teacher : student).model.heldDtype;
+    refs[role].hold = memory.holds[role].reason;
+  }
   timings.load = seconds(started);
   try {
     const run = await openRun(options.out, { artifact: 'attributions', total: samples.length, configFingerprint: fingerprint, resume: options.resume, shard });

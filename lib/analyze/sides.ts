@@ -1,5 +1,5 @@
 import { realpathSync } from 'node:fs';
-import { loadModel } from '../models/index.ts';
+import { loadModel, type LoadOptions } from '../models/index.ts';
 import type { CausalLM } from '../models/types.ts';
 import { loadTokenizer, renderChat, tokenizeChat } from '../text/index.ts';
 import type { TextTokenizer } from '../text/types.ts';
@@ -19,9 +19,9 @@ export function modelSide(role: ModelSide['role'], model: CausalLM, tokenizer: T
 }
 
 /** Load a checkpoint directory that holds both the weights and the tokenizer files. */
-export async function loadSide(role: ModelSide['role'], dir: string): Promise<ModelSide> {
+export async function loadSide(role: ModelSide['role'], dir: string, options: LoadOptions = {}): Promise<ModelSide> {
   const tokenizer = await loadTokenizer(dir);
-  const model = await loadModel(dir);
+  const model = await loadModel(dir, options);
   try {
     return modelSide(role, model, tokenizer);
   } catch (error) {
@@ -36,12 +36,12 @@ export function sameCheckpoint(a: string, b: string): boolean {
 }
 
 /** Teacher and student, the student sharing the teacher's model when both are one folder (frozen, so sharing is safe). */
-export async function loadSides(teacherDir: string, studentDir: string): Promise<{ teacher: ModelSide; student: ModelSide; dispose(): void }> {
-  const teacher = await loadSide('teacher', teacherDir);
+export async function loadSides(teacherDir: string, studentDir: string, options: Partial<Record<'teacher' | 'student', LoadOptions>> = {}): Promise<{ teacher: ModelSide; student: ModelSide; dispose(): void }> {
+  const teacher = await loadSide('teacher', teacherDir, options.teacher);
   if (sameCheckpoint(teacherDir, studentDir)) {
     return { teacher, student: modelSide('student', teacher.model, teacher.tokenizer), dispose: () => teacher.model.dispose() };
   }
-  const student = await loadSide('student', studentDir).catch((error) => {
+  const student = await loadSide('student', studentDir, options.student).catch((error) => {
     teacher.model.dispose();
     throw error;
   });

@@ -25,6 +25,8 @@ export interface ModelRef {
   weights: { file: string; sha256: string; bytes: number }[];
   /** The dtype the model's weight matrices were held in during the step: F32, or BF16/F16 as stored. */
   dtype?: string;
+  /** Why it was held in that dtype (`--hold`, or auto's reason with the estimate and the limit). */
+  hold?: string;
 }
 
 /** A sample (or record) left out, and why. */

@@ -1,4 +1,5 @@
 import type { BackendChoice } from '../runtime/index.ts';
+import type { HoldChoice } from '../runtime/memory.ts';
 import type { VocabMode } from './vocab.ts';
 import type { FieldMapping } from '../corpus/mapping.ts';
 
@@ -58,6 +59,8 @@ export interface DistillOptions extends Partial<FieldMapping> {
   backend?: BackendChoice;
   /** Override of the memory the pre-flight allows, in GiB. */
   memoryLimitGb?: number;
+  /** How the teacher's BF16/F16 weights are held (default auto: float32 when the run fits, else as stored). */
+  hold?: HoldChoice;
   /** Show a progress bar / plain progress lines on stderr. */
   progress: boolean;
 }
@@ -90,6 +93,7 @@ export const distillDefaults = {
   attentionLayers: 2,
   focusLoss: 0,
   resume: false,
+  hold: 'auto',
   progress: true,
 } as const satisfies Partial<DistillOptions>;
 

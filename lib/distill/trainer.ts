@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { heldWeights, loadModel, readConfig } from '../models/index.ts';
+import { holdCandidate, loadModel, readConfig, type LoadOptions } from '../models/index.ts';
 import type { CausalLM } from '../models/types.ts';
 import { initRuntime } from '../runtime/index.ts';
 import { loadTokenizer } from '../text/index.ts';
@@ -19,7 +19,7 @@ import { DEFAULT_FIELD_MAPPING, pickFieldMapping } from '../corpus/index.ts';
 import { Prng } from './data/prng.ts';
 import { weightedRows, type TrainingRow } from './data/rows.ts';
 import { getLoss } from './losses/index.ts';
-import { memoryLimit, checkMemory, estimateTrainingMemory, printEstimate } from '../runtime/memory.ts';
+import { memoryLimit, checkMemory, estimateTrainingMemory, planHolds, printEstimate, type HoldDecision } from '../runtime/memory.ts';
 import { MetricsLog, type TrainMetrics } from './metrics.ts';
 import { AdamW } from './optim/adamw.ts';
 import { globalNormScale } from './optim/clip.ts';
@@ -219,12 +219,12 @@ async function distillInto(o: DistillOptions, hooks: DistillHooks): Promise<Dist
   };
   const cached = o.cacheTeacher > 0 ? findTeacherCache(cacheSpec, rows) : undefined;
   const longest = Math.max(...rows.map((row) => Math.max(row.student.ids.length, row.teacher.ids.length)));
-  const teacherHeld = cached ? undefined : heldWeights(o.teacher);
-  const estimate = estimateTrainingMemory({
-    student: studentConfig, teacher: teacherHeld, teacherFirst: o.cacheTeacher > 0, batchSize: o.batchSize, maxLength: longest,
-  });
   const limit = memoryLimit(runtime.backend, o.memoryLimitGb);
-  if (o.progress) printEstimate(estimate, limit);
+  // The teacher is frozen: held in float32 when the run fits so (faster), else as stored; the student trains in float32.
+  const { estimate, holds } = planHolds(cached ? [] : [holdCandidate('teacher', o.teacher)], o.hold ?? 'auto', limit, ([teacher]) =>
+    estimateTrainingMemory({ student: studentConfig, teacher, teacherFirst: o.cacheTeacher > 0, batchSize: o.batchSize, maxLength: longest }));
+  const teacherHold: HoldDecision | undefined = holds[0];
+  if (o.progress) printEstimate(estimate, limit, holds);
   checkMemory(estimate, limit);
 
   let teacherSignal: TeacherSignal | undefined;
@@ -232,7 +232,7 @@ async function distillInto(o: DistillOptions, hooks: DistillHooks): Promise<Dist
   let optimizer: AdamW | undefined;
   let vocabBias: tf.Tensor1D | undefined;
   try {
-    teacherSignal = await openTeacher(o, cacheSpec, cached, rows, vocab);
+    teacherSignal = await openTeacher(o, cacheSpec, cached, rows, vocab, teacherHold?.hold);
     student = await loadModel(resumeFrom?.dir ?? o.student, { trainable: true });
     checkFiniteWeights(student, resumeFrom?.dir ?? o.student);
     optimizer = new AdamW(student.weights, { beta1: o.adamBeta1, beta2: o.adamBeta2, epsilon: o.adamEpsilon, weightDecay: o.weightDecay });
@@ -241,9 +241,12 @@ async function distillInto(o: DistillOptions, hooks: DistillHooks): Promise<Dist
       student, teacher: teacherSignal, vocabBias,
       settings: { loss, temperature: o.temperature, beta: o.beta, ceWeight: o.ceWeight, attentionWeight: o.attentionLoss, attentionLayers: o.attentionLayers, focusWeight: o.focusLoss },
     };
-    // What each model was held in: the student trains in float32; the teacher as heldWeights said, or not at all (cache).
-    const heldDtypes = { teacher: teacherHeld?.dtype ?? 'not loaded (teacher cache)', student: 'F32' };
-    return await trainLoop(o, ctx, optimizer, { train, validation, accumulation, settings, resumeFrom, metrics, tokenizer: toks.student, hooks, heldDtypes });
+    // What each model was held in and why: the student trains in float32; the teacher as planned, or not at all (cache).
+    const held = {
+      teacher: teacherHold ? { dtype: teacherHold.held.dtype, hold: teacherHold.reason } : { dtype: 'not loaded (teacher cache)' },
+      student: { dtype: 'F32', hold: 'trained: float32 for AdamW' },
+    };
+    return await trainLoop(o, ctx, optimizer, { train, validation, accumulation, settings, resumeFrom, metrics, tokenizer: toks.student, hooks, held });
   } finally {
     teacherSignal?.dispose();
     optimizer?.dispose();
@@ -252,9 +255,9 @@ async function distillInto(o: DistillOptions, hooks: DistillHooks): Promise<Dist
   }
 }
 
-async function openTeacher(o: DistillOptions, spec: CacheSpec, cached: ReturnType<typeof findTeacherCache>, rows: EncodedRow[], vocab: ReturnType<typeof buildVocabMap>): Promise<TeacherSignal> {
+async function openTeacher(o: DistillOptions, spec: CacheSpec, cached: ReturnType<typeof findTeacherCache>, rows: EncodedRow[], vocab: ReturnType<typeof buildVocabMap>, hold?: LoadOptions['hold']): Promise<TeacherSignal> {
   if (cached) return new CachedTeacher(spec.dir, cached);
-  const model = await loadModel(o.teacher);
+  const model = await loadModel(o.teacher, { hold });
   try {
     checkFiniteWeights(model, o.teacher);
   } catch (error) {
@@ -286,7 +289,7 @@ interface LoopInput {
   resumeFrom?: { dir: string; state: TrainerState };
   metrics: MetricsLog;
   tokenizer: TextTokenizer;
-  heldDtypes: Record<'teacher' | 'student', string>;
+  held: Record<'teacher' | 'student', { dtype: string; hold?: string }>;
   hooks: DistillHooks;
 }
 
@@ -426,7 +429,7 @@ async function trainLoop(o: DistillOptions, ctx: StepContext, optimizer: AdamW, 
     join(o.out, RUN_FILE),
     `${JSON.stringify(
       {
-        teacher: o.teacher, student: o.student, held_dtype: input.heldDtypes, data: o.data, loss: ctx.settings.loss.name, steps: state.step, total_steps: totalSteps,
+        teacher: o.teacher, student: o.student, held_dtype: { teacher: input.held.teacher.dtype, student: input.held.student.dtype }, hold: { teacher: input.held.teacher.hold ?? null, student: input.held.student.hold ?? null }, data: o.data, loss: ctx.settings.loss.name, steps: state.step, total_steps: totalSteps,
         rows: { train: train.length, validation: validation.length, originals: train.filter((r) => r.row.kind === 'original').length, counterfactuals: train.filter((r) => r.row.kind === 'counterfactual').length },
         best: state.best ?? null, final_loss: lastLoss ?? null, settings: input.settings, session_elapsed_s: elapsed() - baseElapsed,
       },

@@ -1,7 +1,7 @@
 // Public surface of lib/models: HF checkpoints (safetensors, config.json → architecture registry),
 // the decoder forward, generation, and the response-NLL saliency helpers.
 export type { CausalLM, DecoderConfig, ForwardOptions, ForwardResult, HiddenResult, KVCache } from './types.ts';
-export { loadModel, loadDecoder, heldWeights, canHoldStored, readConfig, saveModel, writeRandomCheckpoint, type LoadOptions, type SaveOptions } from './io.ts';
+export { loadModel, loadDecoder, heldWeights, holdCandidate, canHoldStored, readConfig, saveModel, writeRandomCheckpoint, type LoadOptions, type SaveOptions } from './io.ts';
 export { createRandomModel, type RandomModelOptions } from './random.ts';
 export { greedyGenerate, type GenerateOptions } from './generate.ts';
 export {

@@ -11,7 +11,7 @@ import { randomModelFromConfig, type RandomModelOptions } from './random.ts';
 import { variableFrom } from './variables.ts';
 import { HalfMatrix, type HalfDtype } from './half.ts';
 import { loadAddon } from '../runtime/native/addon.ts';
-import type { HeldWeights } from '../runtime/memory.ts';
+import type { HeldWeights, HoldCandidate } from '../runtime/memory.ts';
 import type { WriteDtype } from './safetensors.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 
@@ -21,7 +21,8 @@ export interface LoadOptions {
   /**
    * `stored`: frozen BF16/F16 matrices stay in their stored dtype, memory-mapped from the file
    * (native backend only: its GEMM widens them panel by panel); `float32`: every weight is
-   * converted on load. Default: `stored` for frozen models on the native backend.
+   * converted on load. Default: `stored` for frozen models on the native backend. analyze and
+   * distill decide it from their pre-flight estimate (planHolds in lib/runtime/memory.ts).
    */
   hold?: 'stored' | 'float32';
 }
@@ -82,6 +83,11 @@ export function heldWeights(dir: string, options: LoadOptions = {}): HeldWeights
   } finally {
     checkpoint.close();
   }
+}
+
+/** Both ways `dir` can be held frozen here, from the file headers alone (for planHolds). */
+export function holdCandidate(role: string, dir: string): HoldCandidate {
+  return { role, stored: canHoldStored() ? heldWeights(dir, { hold: 'stored' }) : undefined, float32: heldWeights(dir, { hold: 'float32' }) };
 }
 
 export function loadDecoder(dir: string, options: LoadOptions = {}): DecoderModel {

@@ -92,6 +92,12 @@ export function estimateAnalyzeMemory(shape: { teacher: HeldWeights; student?: H
   };
 }
 
+/** Weights alone, as held (what `leaf env --model` can say without a run's batch and length). */
+export function estimateWeightsMemory(held: HeldWeights[], roles: string[]): MemoryEstimate {
+  const parts = Object.assign({}, ...held.map((h, i) => weightPart(roles[i], h))) as Record<string, number>;
+  return { task: 'loading the weights', parts, total: withOverhead(parts), advice: 'Hold the weights as stored (--hold stored, native backend).' };
+}
+
 export interface TrainingShape {
   student: DecoderConfig;
   /** The live teacher's weights as held; absent when the teacher is read from an existing cache. */
@@ -151,8 +157,14 @@ function availableMemory(): number {
   return freemem();
 }
 
+/** The memory a run may use, and where that figure comes from (for messages). */
+export interface MemoryLimit {
+  bytes: number;
+  what: string;
+}
+
 /** The memory a run may use: an explicit --memory-limit, the wasm heap, else what the machine has available now. */
-export function memoryLimit(backend: string, overrideGb?: number): { bytes: number; what: string } {
+export function memoryLimit(backend: string, overrideGb?: number): MemoryLimit {
   if (overrideGb) return { bytes: overrideGb * GiB, what: '--memory-limit' };
   if (backend === 'wasm') return { bytes: WASM_HEAP_BYTES, what: 'the wasm backend heap (4 GiB)' };
   const available = availableMemory();
@@ -168,16 +180,92 @@ function describeParts(estimate: MemoryEstimate): string {
   return Object.entries(estimate.parts).map(([name, bytes]) => `${name} ${formatBytes(bytes)}`).join(', ');
 }
 
-/** One line for stderr before work starts. */
-export function printEstimate(estimate: MemoryEstimate, limit: { bytes: number; what: string }): void {
+/** One line for stderr before work starts, and one saying what each frozen model is held in and why. */
+export function printEstimate(estimate: MemoryEstimate, limit: MemoryLimit, holds: HoldDecision[] = []): void {
   process.stderr.write(`leaf: memory estimate for ${estimate.task}: ${formatBytes(estimate.total)} (${describeParts(estimate)}; tensors ×${OVERHEAD_FACTOR} for tfjs temporaries); ${limit.what} allows ${formatBytes(limit.bytes)}\n`);
+  if (holds.length) process.stderr.write(`leaf: holding ${holds.map((h) => `the ${h.role} in ${h.held.dtype} (${h.reason})`).join(', ')}\n`);
 }
 
 /** Refuses, before anything is allocated, a run that would not fit. */
-export function checkMemory(estimate: MemoryEstimate, limit: { bytes: number; what: string }): void {
+export function checkMemory(estimate: MemoryEstimate, limit: MemoryLimit): void {
   if (estimate.total <= limit.bytes) return;
   throw new Error(
     `not enough memory: ${estimate.task} needs about ${formatBytes(estimate.total)} (${describeParts(estimate)}; tensors ×${OVERHEAD_FACTOR} for tfjs temporaries) ` +
       `but ${limit.what} allows ${formatBytes(limit.bytes)}. ${estimate.advice}`,
   );
+}
+
+/**
+ * How frozen 16-bit weights are held: `stored` (memory-mapped, widened panel by panel inside each
+ * product: half the memory, somewhat slower), `float32` (widened once on load), or `auto`: float32
+ * when the whole run still fits, else as stored — the largest model first.
+ */
+export type HoldChoice = 'auto' | 'stored' | 'float32';
+export const HOLD_CHOICES: readonly HoldChoice[] = ['auto', 'stored', 'float32'];
+
+/** A frozen model's weights both ways they can be held; `stored` absent where the backend cannot multiply 16-bit weights. */
+export interface HoldCandidate {
+  role: string;
+  stored?: HeldWeights;
+  float32: HeldWeights;
+}
+
+export interface HoldDecision {
+  role: string;
+  hold: 'stored' | 'float32';
+  held: HeldWeights;
+  /** Why, for the pre-flight line and the run's manifest. */
+  reason: string;
+}
+
+export interface HoldPlan {
+  holds: HoldDecision[];
+  estimate: MemoryEstimate;
+  /** The variant of the estimate chosen (analyze: whether layers are recomputed in the backward pass). */
+  recompute: boolean;
+}
+
+/** The run's estimate with each frozen model held as given (in the candidates' order). */
+export type EstimateWith = (held: HeldWeights[], recompute: boolean) => MemoryEstimate;
+
+/** Bytes holding as stored saves (0 where nothing is 16-bit or the backend cannot). */
+const storedSaving = (c: HoldCandidate) => (c.stored ? c.float32.bytes - c.stored.bytes : 0);
+
+/**
+ * Picks how each frozen model is held and which estimate variant runs: the first plan that fits,
+ * trying each `recompute` variant in turn (cheapest first) and within it, for `auto`, every model
+ * in float32, then the one whose stored copy saves most held as stored, then the next… Nothing fitting, the last plan is
+ * returned (checkMemory then refuses it with the numbers).
+ */
+export function planHolds(candidates: HoldCandidate[], choice: HoldChoice, limit: MemoryLimit, estimateWith: EstimateWith, recomputes: boolean[] = [false]): HoldPlan {
+  if (choice === 'stored') {
+    const refused = candidates.find((c) => !c.stored);
+    if (refused) throw new Error(`--hold stored: the ${refused.role}'s weights can be held in their stored dtype only on the native backend`);
+  }
+  const byStoredSize = candidates.filter((c) => storedSaving(c) > 0).sort((a, b) => storedSaving(b) - storedSaving(a));
+  const storedSets: Array<Set<HoldCandidate>> =
+    choice === 'auto' ? byStoredSize.map((_, j) => new Set(byStoredSize.slice(0, j))).concat([new Set(byStoredSize)]) : [new Set(choice === 'stored' ? byStoredSize : [])];
+  const heldBy = (stored: Set<HoldCandidate>) => candidates.map((c) => (stored.has(c) ? c.stored! : c.float32));
+  let chosen: { stored: Set<HoldCandidate>; recompute: boolean; estimate: MemoryEstimate } | undefined;
+  search: for (const recompute of recomputes) {
+    for (const stored of storedSets) {
+      chosen = { stored, recompute, estimate: estimateWith(heldBy(stored), recompute) };
+      if (chosen.estimate.total <= limit.bytes) break search;
+    }
+  }
+  const { stored, recompute, estimate } = chosen!;
+  const holds = candidates.map((c): HoldDecision => {
+    const hold = stored.has(c) ? 'stored' : 'float32';
+    const held = hold === 'stored' ? c.stored! : c.float32;
+    return { role: c.role, hold, held, reason: holdReason(c, hold, choice, estimate, limit, () => estimateWith(heldBy(new Set([...stored].filter((s) => s !== c))), recompute)) };
+  });
+  return { holds, estimate, recompute };
+}
+
+function holdReason(c: HoldCandidate, hold: 'stored' | 'float32', choice: HoldChoice, estimate: MemoryEstimate, limit: MemoryLimit, widened: () => MemoryEstimate): string {
+  if (!c.stored) return 'this backend multiplies float32 weights only';
+  if (storedSaving(c) === 0) return 'as stored';
+  if (choice !== 'auto') return `--hold ${choice}`;
+  if (hold === 'float32') return `auto: widened on load, ${estimate.task} fits in ${formatBytes(estimate.total)} of ${formatBytes(limit.bytes)}`;
+  return `auto: kept as stored, widened to float32 ${estimate.task} would need ${formatBytes(widened().total)} of ${formatBytes(limit.bytes)}`;
 }

@@ -12,10 +12,34 @@
 #include <unistd.h>
 #include "args.h"
 #include "gemm.h"
+#include "parallel.h"
 
-// Widened panel size: 4M floats (16 MB) amortises the sgemm call and the re-read of the other
-// operand per panel, and keeps the transient float32 copy of a weight small next to the weight.
+// Widened panel size: at most 4M floats (16 MB) amortises the sgemm call and the re-read of the
+// other operand per panel, and keeps the float32 copy of a weight small next to the weight.
 #define PANEL_ELEMENTS (4 << 20)
+
+// The panel buffer is kept between calls: a fresh 16 MB allocation is a fresh mmap whose pages
+// fault in (and are zeroed) on every product. One per thread, so concurrent callers (worker
+// threads with their own Node environment) never share one.
+static _Thread_local float *panel_buffer = NULL;
+static _Thread_local size_t panel_capacity = 0;
+
+static void free_panel(void *unused) {
+  (void)unused;
+  free(panel_buffer);
+  panel_buffer = NULL;
+  panel_capacity = 0;
+}
+
+static float *panel_of(napi_env env, size_t elements) {
+  if (elements <= panel_capacity) return panel_buffer;
+  if (!panel_buffer) napi_add_env_cleanup_hook(env, free_panel, NULL);
+  float *grown = realloc(panel_buffer, elements * sizeof(float));
+  if (!grown) return NULL;
+  panel_buffer = grown;
+  panel_capacity = elements;
+  return grown;
+}
 
 typedef struct {
   void *base;
@@ -70,6 +94,13 @@ DECLARE_ENTRY(map_ranges) {
   if (base == MAP_FAILED) {
     napi_throw_error(env, NULL, "mapRanges: mmap failed");
     return NULL;
+  }
+  // Start reading the ranges into the page cache now, in the background: the first product with
+  // a weight then finds its pages cached instead of waiting on the disk one fault at a time.
+  const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  for (size_t i = 0; i < ranges.length; i += 2) {
+    const size_t start = (size_t)pairs[i] / page * page;
+    madvise((char *)base + start, (size_t)pairs[i + 1] - start, MADV_WILLNEED);
   }
   Mapping *mapping = malloc(sizeof *mapping);
   mapping->base = base;
@@ -159,6 +190,23 @@ static void widen(const uint16_t *in, float *out, size_t n, bool bf16) {
   else widen_f16(in, out, n);
 }
 
+typedef struct {
+  const uint16_t *in;
+  float *out;
+  bool bf16;
+} WidenJob;
+
+static void widen_range(void *ctx, int64_t begin, int64_t end) {
+  const WidenJob *job = ctx;
+  widen(job->in + begin, job->out + begin, (size_t)(end - begin), job->bf16);
+}
+
+// Widening is memory-bound; on one core it left the other idle between the (threaded) sgemm calls.
+static void widen_parallel(const uint16_t *in, float *out, size_t n, bool bf16) {
+  WidenJob job = {in, out, bf16};
+  parallel_for((int64_t)n, (int64_t)n, widen_range, &job);
+}
+
 // halfGemm(a, m, k, w, wRows, wCols, transposeW, bf16, out)
 // out[m×n] = a[m×k] · op(W), W a row-major wRows×wCols 16-bit matrix: op(W) = Wᵀ (W is n×k) when
 // transposeW, else W (k×n). W is widened a panel of rows at a time. With transposeW each panel is
@@ -188,8 +236,11 @@ DECLARE_ENTRY(half_gemm) {
     memset(c, 0, (size_t)(m * n) * sizeof(float));
     return NULL;
   }
-  const int64_t panel_rows = cols >= PANEL_ELEMENTS ? 1 : PANEL_ELEMENTS / cols;
-  float *panel = malloc((size_t)((panel_rows < rows ? panel_rows : rows) * cols) * sizeof(float));
+  // Panels of equal height: 4M + a few elements makes two halves, not a full panel and a sliver
+  // (a thin last panel is a GEMM of a few columns, slow for its size).
+  const int64_t panels = (rows * cols + PANEL_ELEMENTS - 1) / PANEL_ELEMENTS;
+  const int64_t panel_rows = (rows + panels - 1) / panels;
+  float *panel = panel_of(env, (size_t)(panel_rows * cols));
   if (!panel) {
     napi_throw_error(env, NULL, "halfGemm: out of memory for the widened panel");
     return NULL;
@@ -200,7 +251,7 @@ DECLARE_ENTRY(half_gemm) {
   const uint16_t *pw = w.data;
   for (int64_t r0 = 0; r0 < rows; r0 += panel_rows) {
     const int64_t r = rows - r0 < panel_rows ? rows - r0 : panel_rows;
-    widen(pw + r0 * cols, panel, (size_t)(r * cols), bf16);
+    widen_parallel(pw + r0 * cols, panel, (size_t)(r * cols), bf16);
     if (trans_w)
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)r, (int)k, 1.0f, pa, (int)k, panel, (int)cols, 0.0f,
                   c + r0, (int)n);
@@ -208,7 +259,6 @@ DECLARE_ENTRY(half_gemm) {
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)n, (int)r, 1.0f, pa + r0, (int)k, panel, (int)cols,
                   r0 == 0 ? 0.0f : 1.0f, c, (int)n);
   }
-  free(panel);
   return NULL;
 }
 
