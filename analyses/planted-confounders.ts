@@ -183,12 +183,15 @@ async function runFamily(family: string, backend: string) {
   for (const [name, { method, rule }] of [['paper', PAPER], ['default', DEFAULT]] as const) {
     const dir = fresh(join(work, `analyze-${name}`));
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     await runAnalyze(analyzeOptions({ ...base, method, rule }, analysis.path, dir), { command: ['planted-confounders', family, name] });
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     const rows = await readAttributions(join(dir, 'attributions.arrow'));
     analysed[name] = { dir, rows };
-    detectors[name] = { ...detection(rows, rule), method, rule, seconds, passes: PASSES[method] ?? '' };
-    log(`${family} ${name} (${method}): AUROC ${detectors[name].tokenAuroc?.toFixed(3)}, top span ${detectors[name].topSpanOnDistractor?.toFixed(3)}, ${seconds.toFixed(1)} s`);
+    detectors[name] = { ...detection(rows, rule), method, rule, seconds, cpuSeconds, passes: PASSES[method] ?? '' };
+    log(`${family} ${name} (${method}): AUROC ${detectors[name].tokenAuroc?.toFixed(3)}, top span ${detectors[name].topSpanOnDistractor?.toFixed(3)}, ${seconds.toFixed(1)} s (CPU ${cpuSeconds.toFixed(1)} s)`);
   }
   const prng = Prng.fromSeed(1234);
   const random = detection(analysed.paper.rows.map((row) => ({ ...row, delta: row.delta.map(() => prng.nextUint32() / 2 ** 32) })), PAPER.rule);

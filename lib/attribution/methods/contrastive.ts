@@ -8,8 +8,8 @@ import type { LossInput, OcclusionUnit, PairInput, ScoringInput, TokenScores } f
 export const CONTRASTIVE_EXTRA_UNITS = 2;
 /** Phrases occluded in round 1 at most (by gradient rank), so long inputs cost a bounded number of passes. */
 export const CONTRASTIVE_MAX_PHRASES = 4;
-/** Round 2 looks again at this many of round 1's most contrastive units, to see through redundant copies. */
-export const CONTRASTIVE_REDUNDANT_SET = 3;
+/** Round 2 removes this many of round 1's units together (those the teacher needs least), to see through redundant copies. */
+export const CONTRASTIVE_REDUNDANT_SET = 4;
 
 const l2 = (grad: tf.Tensor3D) => tf.sqrt(tf.sum(tf.square(grad), 2)) as tf.Tensor2D;
 
@@ -62,8 +62,8 @@ function candidates(pair: PairInput, teacherGrad: Float32Array, studentGrad: Flo
  *     the sample re-rendered and re-scored in BOTH models: c(u) = |Δℓ_S(u)| − |Δℓ_T(u)|, where
  *     Δℓ(u) = ℓ(x without u) − ℓ(x);
  *  2. redundancy: several copies of a shortcut each look harmless alone (the student copies from
- *     the others). The CONTRASTIVE_REDUNDANT_SET most contrastive disjoint units S are removed
- *     together and each is put back in turn: c'(u) = c(S) − c(S ∖ u) is u's effect once the
+ *     the others). The CONTRASTIVE_REDUNDANT_SET disjoint units with the smallest |Δℓ_T(u)| (the
+ *     text the teacher needs least) S are removed together and each is put back in turn: c'(u) = c(S) − c(S ∖ u) is u's effect once the
  *     other copies are gone; a unit scores max(c(u), c'(u)).
  *
  * Each token gets the absolute loss changes (teacher, student) of the highest-contrast measured
@@ -72,7 +72,7 @@ function candidates(pair: PairInput, teacherGrad: Float32Array, studentGrad: Flo
  * so low Δ = the student depends on it and the teacher does not.
  *
  * Cost per sample and model: 1 forward + backward, then at most MAX_PHRASES + EXTRA_UNITS + 1 +
- * REDUNDANT_SET (= 10) forwards of the shortened sample.
+ * REDUNDANT_SET (= 11) forwards of the shortened sample.
  */
 registerAttributionMethod({
   name: 'contrastive',
@@ -110,12 +110,15 @@ registerAttributionMethod({
       return [u, { teacher: after.teacher - base[b].teacher, student: after.student - base[b].student }] as const;
     })));
 
-    // Round 2: the most contrastive disjoint units removed together, each put back in turn.
+    // Round 2: the disjoint units the teacher needs least removed together, each put back in turn.
     const sets = chosen.map((_, b) => {
       const units = inputs[b].student.occlusionUnits!;
       const set: number[] = [];
-      // Not only units with c(u) > 0: when every copy hides behind the others, all of them score ≤ 0 alone.
-      for (const [u] of [...effects[b]].sort((x, y) => contrast(y[1]) - contrast(x[1])))
+      // Not chosen by c(u): when every copy hides behind the others, all of them score ≈ 0 alone. Text
+      // the teacher does not need can go together and leave the teacher's prediction standing, so
+      // what the student loses then is a shortcut those units carry between them.
+      const byTeacherNeed = [...effects[b]].sort((x, y) => Math.abs(x[1].teacher) - Math.abs(y[1].teacher) || contrast(y[1]) - contrast(x[1]));
+      for (const [u] of byTeacherNeed)
         if (set.length < CONTRASTIVE_REDUNDANT_SET && set.every((v) => !overlaps(units[u], units[v]))) set.push(u);
       return set.length > 1 ? set : [];
     });
