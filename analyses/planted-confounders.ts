@@ -72,10 +72,12 @@ const { values } = parseArgs({
 /** The paper's detection pipeline, and the default of `leaf analyze` / `leaf demo`. */
 const PAPER = { method: 'grad-l2', rule: 'percentile:p=0.05,cap=0.5' };
 const DEFAULT = { method: demoDefaults.method, rule: demoDefaults.rule };
+/** Each detector's analysis runs this many times, alternating with the other; its fastest run is the time reported. */
+const TIMING_ROUNDS = 2;
 /** Passes per sample and model (forward-equivalents: a backward ≈ 2 forwards). */
 const PASSES: Record<string, string> = {
   'grad-l2': '1 forward + 1 backward (≈ 3 forward-equivalents)',
-  contrastive: '1 forward + 1 backward, then ≤ 10 forwards of shortened samples (≤ 6 candidates + ≤ 4 redundancy checks; ≈ 13 forward-equivalents at most)',
+  contrastive: '1 forward + 1 backward, then ≤ 11 forwards of shortened samples (≤ 6 candidates + ≤ 5 redundancy checks; ≈ 14 forward-equivalents at most)',
 };
 
 const started = performance.now();
@@ -177,21 +179,25 @@ async function runFamily(family: string, backend: string) {
     };
   };
 
-  // 1. Detection: the paper's pipeline and the default, timed in the same run.
+  // 1. Detection: the paper's pipeline and the default, timed in the same run, alternating, each
+  // TIMING_ROUNDS times; the fastest round of each counts (other jobs on a shared machine only add time).
   const analysed: Record<string, { dir: string; rows: AttributionRow[] }> = {};
-  const detectors = {} as Record<'paper' | 'default', ReturnType<typeof detection> & { method: string; rule: string; seconds: number; passes: string }>;
+  const timing = { paper: { seconds: Infinity, cpuSeconds: Infinity }, default: { seconds: Infinity, cpuSeconds: Infinity } };
+  for (let round = 0; round < TIMING_ROUNDS; round++)
+    for (const [name, { method, rule }] of [['paper', PAPER], ['default', DEFAULT]] as const) {
+      const dir = fresh(join(work, `analyze-${name}`));
+      const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
+      await runAnalyze(analyzeOptions({ ...base, method, rule }, analysis.path, dir), { command: ['planted-confounders', family, name] });
+      const cpu = process.cpuUsage(cpu0);
+      timing[name].seconds = Math.min(timing[name].seconds, (performance.now() - t0) / 1000);
+      timing[name].cpuSeconds = Math.min(timing[name].cpuSeconds, (cpu.user + cpu.system) / 1e6);
+      analysed[name] = { dir, rows: await readAttributions(join(dir, 'attributions.arrow')) };
+    }
+  const detectors = {} as Record<'paper' | 'default', ReturnType<typeof detection> & { method: string; rule: string; seconds: number; cpuSeconds: number; passes: string }>;
   for (const [name, { method, rule }] of [['paper', PAPER], ['default', DEFAULT]] as const) {
-    const dir = fresh(join(work, `analyze-${name}`));
-    const t0 = performance.now();
-    const cpu0 = process.cpuUsage();
-    await runAnalyze(analyzeOptions({ ...base, method, rule }, analysis.path, dir), { command: ['planted-confounders', family, name] });
-    const seconds = (performance.now() - t0) / 1000;
-    const cpu = process.cpuUsage(cpu0);
-    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-    const rows = await readAttributions(join(dir, 'attributions.arrow'));
-    analysed[name] = { dir, rows };
-    detectors[name] = { ...detection(rows, rule), method, rule, seconds, cpuSeconds, passes: PASSES[method] ?? '' };
-    log(`${family} ${name} (${method}): AUROC ${detectors[name].tokenAuroc?.toFixed(3)}, top span ${detectors[name].topSpanOnDistractor?.toFixed(3)}, ${seconds.toFixed(1)} s (CPU ${cpuSeconds.toFixed(1)} s)`);
+    detectors[name] = { ...detection(analysed[name].rows, rule), method, rule, ...timing[name], passes: PASSES[method] ?? '' };
+    log(`${family} ${name} (${method}): AUROC ${detectors[name].tokenAuroc?.toFixed(3)}, top span ${detectors[name].topSpanOnDistractor?.toFixed(3)}, ${timing[name].seconds.toFixed(1)} s (CPU ${timing[name].cpuSeconds.toFixed(1)} s)`);
   }
   const prng = Prng.fromSeed(1234);
   const random = detection(analysed.paper.rows.map((row) => ({ ...row, delta: row.delta.map(() => prng.nextUint32() / 2 ** 32) })), PAPER.rule);
@@ -282,14 +288,14 @@ function markdown(parts: FamilyResult[]): string {
     '',
     `Paper: \`--method ${PAPER.method} --rule ${PAPER.rule}\` (the authors' pipeline). Default: \`--method ${DEFAULT.method} --rule ${DEFAULT.rule}\` (leaf analyze's default). `
       + 'Token AUROC: −Δ against "the token lies on a planted distractor", pooled over every analysed instruction token. Top span: the flagged span with the lowest mean Δ lies on a distractor (no span = miss), over all analysis samples and over TCSW samples. '
-      + 'Time: `leaf analyze` wall time in the same run (load average noted with the run).',
+      + `Time: \`leaf analyze\` in the same process, the two detectors alternating, the fastest of ${TIMING_ROUNDS} runs each (wall clock, and the process's CPU time, which other jobs on the shared machine disturb less).`,
     '',
-    '| family | detector | token AUROC | top span on distractor (all) | top span on distractor (TCSW) | flagged tokens per sample | analyse time | time vs paper | passes per sample and model |',
+    '| family | detector | token AUROC | top span on distractor (all) | top span on distractor (TCSW) | flagged tokens per sample | analyse time (wall / CPU) | time vs paper (wall / CPU) | passes per sample and model |',
     '|---|---|---|---|---|---|---|---|---|',
     ...parts.flatMap((p) => [
       ...(['paper', 'default'] as const).map((name) => {
         const d = p.detection[name];
-        return `| ${p.family} | ${name} (${d.method}) | ${f3(d.tokenAuroc)} | ${pct(d.topSpanOnDistractor)} | ${pct(d.topSpanOnDistractorTcsw)} | ${d.flaggedPerSample.toFixed(2)} | ${d.seconds.toFixed(1)} s | ${(d.seconds / p.detection.paper.seconds).toFixed(2)}× | ${d.passes} |`;
+        return `| ${p.family} | ${name} (${d.method}) | ${f3(d.tokenAuroc)} | ${pct(d.topSpanOnDistractor)} | ${pct(d.topSpanOnDistractorTcsw)} | ${d.flaggedPerSample.toFixed(2)} | ${d.seconds.toFixed(1)} s / ${d.cpuSeconds.toFixed(1)} s | ${(d.seconds / p.detection.paper.seconds).toFixed(2)}× / ${(d.cpuSeconds / p.detection.paper.cpuSeconds).toFixed(2)}× | ${d.passes} |`;
       }),
       `| ${p.family} | baseline: random | ${f3(p.detection.random.tokenAuroc)} | ${pct(p.detection.random.topSpanOnDistractor)} | ${pct(p.detection.random.topSpanOnDistractorTcsw)} | ${p.detection.random.flaggedPerSample.toFixed(2)} | — | — | — |`,
     ]),
@@ -346,10 +352,11 @@ function targets(p: FamilyResult): [string, string, boolean | null][] {
   const attention = s.default.attentionOnDistractor.mean !== null && s.kd.attentionOnDistractor.mean ? 1 - s.default.attentionOnDistractor.mean / s.kd.attentionOnDistractor.mean : null;
   const cleanGap = s.default.clean.mean !== null && s.kd.clean.mean !== null ? s.default.clean.mean - s.kd.clean.mean : null;
   const ratio = d.seconds / p.detection.paper.seconds;
+  const cpuRatio = d.cpuSeconds / p.detection.paper.cpuSeconds;
   return [
     ['token AUROC ≥ 0.85', `${d.tokenAuroc?.toFixed(3) ?? 'n/a'} (paper ${p.detection.paper.tokenAuroc?.toFixed(3) ?? 'n/a'})`, d.tokenAuroc === null ? null : d.tokenAuroc >= 0.85],
     ['top span on the distractor in ≥ 95 % of samples', `${pct(d.topSpanOnDistractor)} of all, ${pct(d.topSpanOnDistractorTcsw)} of TCSW (paper ${pct(p.detection.paper.topSpanOnDistractor)} / ${pct(p.detection.paper.topSpanOnDistractorTcsw)})`, d.topSpanOnDistractor === null ? null : d.topSpanOnDistractor >= 0.95 && (d.topSpanOnDistractorTcsw ?? 1) >= 0.95],
-    ['detector time within 4× of grad-l2', `${ratio.toFixed(2)}×`, ratio <= 4],
+    ['detector time within 4× of grad-l2', `${ratio.toFixed(2)}× wall, ${cpuRatio.toFixed(2)}× CPU`, ratio <= 4 && cpuRatio <= 4],
     ['LeaF ≥ KD + 5 points on the shortcut-broken split', gain === null ? 'n/a' : `${(100 * gain).toFixed(1)} points (paper LeaF: ${s.paper.test.mean !== null && s.kd.test.mean !== null ? (100 * (s.paper.test.mean - s.kd.test.mean)).toFixed(1) : 'n/a'})`, gain === null ? null : gain >= 0.05],
     ['attention on the distractor ≥ 30 % lower than KD', attention === null ? 'n/a' : `${(100 * attention).toFixed(1)} % lower (paper LeaF: ${s.paper.attentionOnDistractor.mean !== null && s.kd.attentionOnDistractor.mean ? (100 * (1 - s.paper.attentionOnDistractor.mean / s.kd.attentionOnDistractor.mean)).toFixed(1) : 'n/a'} %)`, attention === null ? null : attention >= 0.3],
     ['no loss on the clean control', cleanGap === null ? 'n/a' : `LeaF − KD = ${(100 * cleanGap).toFixed(1)} points`, cleanGap === null ? null : cleanGap >= 0],
