@@ -77,7 +77,7 @@ const TIMING_ROUNDS = 2;
 /** Passes per sample and model (forward-equivalents: a backward ≈ 2 forwards). */
 const PASSES: Record<string, string> = {
   'grad-l2': '1 forward + 1 backward (≈ 3 forward-equivalents)',
-  contrastive: '1 forward + 1 backward, then ≤ 11 forwards of shortened samples (≤ 6 candidates + ≤ 5 redundancy checks; ≈ 14 forward-equivalents at most)',
+  contrastive: 'student: 1 forward + 1 backward; each model: 1 forward of the sample + ≤ 11 of shortened samples (≤ 6 candidates + ≤ 5 redundancy checks)',
 };
 
 const started = performance.now();
