@@ -18,7 +18,7 @@
  *    samples; analyse time of both in the same run (ratio) and passes per sample.
  * 2. Distillation per seed: KD (originals only); LeaF as in the paper (grad-l2 span
  *    counterfactuals, plain KL); LeaF with leaf's defaults (contrastive span counterfactuals +
- *    focus term). Accuracy on the shortcut-broken test split and the clean control, answers copying
+ *    focus term toward the teacher's share), and the same with --focus-target zero. Accuracy on the shortcut-broken test split and the clean control, answers copying
  *    the distractor, attention share on the distractor (test split).
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -85,7 +85,9 @@ const log = (line: string) => process.stdout.write(`[${((performance.now() - sta
 const families = values.families!.split(',').map((name) => getFamily(name).name);
 const partsDir = values.out!;
 mkdirSync(partsDir, { recursive: true });
-const args = process.argv.slice(2).filter((arg, i, all) => arg !== '--work' && all[i - 1] !== '--work' && !arg.startsWith('--work=') && arg !== '--render-only');
+// Where a run keeps its scratch files and parts is not part of the command that reproduces it.
+const placeFlags = ['--work', '--out'];
+const args = process.argv.slice(2).filter((arg, i, all) => !placeFlags.includes(arg) && !placeFlags.includes(all[i - 1]) && !placeFlags.some((f) => arg.startsWith(`${f}=`)) && arg !== '--render-only');
 
 if (!values['render-only']) {
   const runtime = await initRuntime({ backend: values.backend as BackendChoice, quiet: true });
@@ -220,7 +222,7 @@ async function runFamily(family: string, backend: string) {
     return out;
   };
   const data = { paper: await prunedFor('paper'), default: await prunedFor('default') };
-  const runs: Record<'kd' | 'paper' | 'default', ModelEval[]> = { kd: [], paper: [], default: [] };
+  const runs: Record<'kd' | 'paper' | 'default' | 'zero', ModelEval[]> = { kd: [], paper: [], default: [], zero: [] };
   const seeds = Array.from({ length: Number(values.seeds) }, (_, i) => i);
   for (const seed of seeds) {
     const run = async (name: keyof typeof runs, path: string, extra: Record<string, unknown>) => {
@@ -231,7 +233,8 @@ async function runFamily(family: string, backend: string) {
     await run('kd', data.paper, { kdOnly: true, focusLoss: 0 });
     await run('paper', data.paper, { focusLoss: 0 });
     await run('default', data.default, { focusLoss: demoDefaults.focusLoss, attentionLayers: demoDefaults.attentionLayers });
-    log(`${family} seed ${seed}: KD ${runs.kd.at(-1)!.test.toFixed(3)}, LeaF (paper) ${runs.paper.at(-1)!.test.toFixed(3)}, LeaF (default) ${runs.default.at(-1)!.test.toFixed(3)}`);
+    await run('zero', data.default, { focusLoss: demoDefaults.focusLoss, attentionLayers: demoDefaults.attentionLayers, focusTarget: 'zero' });
+    log(`${family} seed ${seed}: KD ${runs.kd.at(-1)!.test.toFixed(3)}, LeaF (paper) ${runs.paper.at(-1)!.test.toFixed(3)}, LeaF (default) ${runs.default.at(-1)!.test.toFixed(3)}, LeaF (focus target zero) ${runs.zero.at(-1)!.test.toFixed(3)}`);
   }
   const summarise = (evals: ModelEval[]) => ({
     test: stats(evals.map((e) => e.test)),
@@ -251,7 +254,7 @@ async function runFamily(family: string, backend: string) {
     settings: { samples: base.samples, evalSamples: base.evalSamples, seeds, steps: base.steps, batchSize: base.batchSize, lr: base.lr, focusLoss: demoDefaults.focusLoss, attentionLayers: demoDefaults.attentionLayers },
     selection: { samples: analysis.samples.length, teacherRight: [...teacherRight.values()].filter(Boolean).length, studentRight: [...studentRight.values()].filter(Boolean).length, teacherRightStudentWrong: tcsw.size },
     detection: { ...detectors, random },
-    distillation: { kd: summarise(runs.kd), paper: summarise(runs.paper), default: summarise(runs.default), reference },
+    distillation: { kd: summarise(runs.kd), paper: summarise(runs.paper), default: summarise(runs.default), zero: summarise(runs.zero), reference },
   };
 }
 
@@ -304,7 +307,8 @@ function markdown(parts: FamilyResult[]): string {
     '',
     `Each family: the family's teacher distilled into its student on the same ${parts[0].settings.samples} train-distill samples, ${parts[0].settings.steps} steps of ${parts[0].settings.batchSize} rows, lr ${parts[0].settings.lr}, cosine, forward KL, vocabulary intersection; seeds ${parts[0].settings.seeds.join(', ')} (mean ± sample std over seeds, in %). `
       + 'KD: originals only. LeaF (paper): originals + all span counterfactuals of the paper\'s detector (λ = 0.5, plain KL). '
-      + `LeaF (default): originals + all span counterfactuals of the default detector, plus the focus term (--focus-loss ${parts[0].settings.focusLoss}, --attention-layers ${parts[0].settings.attentionLayers}). `
+      + `LeaF (default): originals + all span counterfactuals of the default detector, plus the focus term (--focus-loss ${parts[0].settings.focusLoss}, --attention-layers ${parts[0].settings.attentionLayers}) pulling the student's attention share on the flagged spans toward the teacher's. `
+      + 'LeaF (focus target zero): the same with `--focus-target zero` (the share pulled toward 0), an option measured beside the default. '
       + `Test = shortcut broken (distractor always wrong, ${parts[0].settings.evalSamples} samples); clean = no distractor (control). Attention on distractor = share of the instruction's attention (response positions, mean over layers and heads) on the planted distractors, test split.`,
     '',
     '| family | model | test accuracy | clean accuracy | answers copying the distractor (test) | attention on distractor |',
@@ -319,6 +323,7 @@ function markdown(parts: FamilyResult[]): string {
         `| ${p.family} | KD | ${many(d.kd)} |`,
         `| ${p.family} | LeaF (paper) | ${many(d.paper)} |`,
         `| ${p.family} | LeaF (default) | ${many(d.default)} |`,
+        `| ${p.family} | LeaF (focus target zero) | ${many(d.zero)} |`,
         `| ${p.family} | teacher | ${one(d.reference.teacher)} |`,
       ];
     }),
@@ -348,9 +353,13 @@ function targets(p: FamilyResult): [string, string, boolean | null][] {
   const pct = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : `${(100 * x).toFixed(1)} %`);
   const d = p.detection.default;
   const s = p.distillation;
-  const gain = s.default.test.mean !== null && s.kd.test.mean !== null ? s.default.test.mean - s.kd.test.mean : null;
-  const attention = s.default.attentionOnDistractor.mean !== null && s.kd.attentionOnDistractor.mean ? 1 - s.default.attentionOnDistractor.mean / s.kd.attentionOnDistractor.mean : null;
-  const cleanGap = s.default.clean.mean !== null && s.kd.clean.mean !== null ? s.default.clean.mean - s.kd.clean.mean : null;
+  const leaf = (run: 'default' | 'zero') => ({
+    gain: s[run].test.mean !== null && s.kd.test.mean !== null ? s[run].test.mean - s.kd.test.mean : null,
+    attention: s[run].attentionOnDistractor.mean !== null && s.kd.attentionOnDistractor.mean ? 1 - s[run].attentionOnDistractor.mean / s.kd.attentionOnDistractor.mean : null,
+    cleanGap: s[run].clean.mean !== null && s.kd.clean.mean !== null ? s[run].clean.mean - s.kd.clean.mean : null,
+  });
+  const { gain, attention, cleanGap } = leaf('default');
+  const zero = leaf('zero');
   const ratio = d.seconds / p.detection.paper.seconds;
   const cpuRatio = d.cpuSeconds / p.detection.paper.cpuSeconds;
   return [
@@ -360,5 +369,8 @@ function targets(p: FamilyResult): [string, string, boolean | null][] {
     ['LeaF ≥ KD + 5 points on the shortcut-broken split', gain === null ? 'n/a' : `${(100 * gain).toFixed(1)} points (paper LeaF: ${s.paper.test.mean !== null && s.kd.test.mean !== null ? (100 * (s.paper.test.mean - s.kd.test.mean)).toFixed(1) : 'n/a'})`, gain === null ? null : gain >= 0.05],
     ['attention on the distractor ≥ 30 % lower than KD', attention === null ? 'n/a' : `${(100 * attention).toFixed(1)} % lower (paper LeaF: ${s.paper.attentionOnDistractor.mean !== null && s.kd.attentionOnDistractor.mean ? (100 * (1 - s.paper.attentionOnDistractor.mean / s.kd.attentionOnDistractor.mean)).toFixed(1) : 'n/a'} %)`, attention === null ? null : attention >= 0.3],
     ['no loss on the clean control', cleanGap === null ? 'n/a' : `LeaF − KD = ${(100 * cleanGap).toFixed(1)} points`, cleanGap === null ? null : cleanGap >= 0],
+    ['option --focus-target zero: LeaF ≥ KD + 5 points (shortcut broken)', zero.gain === null ? 'n/a' : `${(100 * zero.gain).toFixed(1)} points`, zero.gain === null ? null : zero.gain >= 0.05],
+    ['option --focus-target zero: attention ≥ 30 % lower than KD', zero.attention === null ? 'n/a' : `${(100 * zero.attention).toFixed(1)} % lower`, zero.attention === null ? null : zero.attention >= 0.3],
+    ['option --focus-target zero: no loss on the clean control', zero.cleanGap === null ? 'n/a' : `LeaF − KD = ${(100 * zero.cleanGap).toFixed(1)} points`, zero.cleanGap === null ? null : zero.cleanGap >= 0],
   ];
 }

@@ -1,5 +1,6 @@
 import type { BackendChoice } from '../runtime/index.ts';
 import type { VocabMode } from './vocab.ts';
+import type { FocusTarget } from './attention/focus.ts';
 
 /** Everything `leaf distill` takes; the CLI fills it from flags, tests and the demo directly. */
 export interface DistillOptions {
@@ -52,6 +53,8 @@ export interface DistillOptions {
   attentionLayers: number;
   /** Weight of the focus term: the student's attention share on each original's flagged spans pulled toward the teacher's (0 = off). */
   focusLoss: number;
+  /** The focus term's target share on the flagged spans: the teacher's, or zero. */
+  focusTarget: FocusTarget;
   resume: boolean;
   backend?: BackendChoice;
   /** Override of the memory the pre-flight allows, in GiB. */
@@ -87,6 +90,7 @@ export const distillDefaults = {
   attentionLoss: 0,
   attentionLayers: 2,
   focusLoss: 0,
+  focusTarget: 'teacher',
   resume: false,
   progress: true,
 } as const satisfies Partial<DistillOptions>;
@@ -98,5 +102,5 @@ export const distillDefaults = {
 export const TRAJECTORY_SETTINGS = [
   'teacher', 'student', 'data', 'valData', 'valFraction', 'loss', 'temperature', 'beta', 'ceWeight', 'lambda', 'kdOnly',
   'vocabMap', 'lr', 'schedule', 'warmupSteps', 'weightDecay', 'adamBeta1', 'adamBeta2', 'adamEpsilon', 'maxGradNorm',
-  'batchSize', 'effectiveBatch', 'epochs', 'maxSteps', 'maxLength', 'seed', 'cacheTeacher', 'attentionLoss', 'attentionLayers', 'focusLoss',
+  'batchSize', 'effectiveBatch', 'epochs', 'maxSteps', 'maxLength', 'seed', 'cacheTeacher', 'attentionLoss', 'attentionLayers', 'focusLoss', 'focusTarget',
 ] as const satisfies readonly (keyof DistillOptions)[];
