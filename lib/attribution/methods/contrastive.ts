@@ -63,9 +63,10 @@ function candidates(pair: PairInput, studentGrad: Float32Array): number[] {
  *     the sample re-rendered and re-scored in BOTH models: c(u) = |Δℓ_S(u)| − |Δℓ_T(u)|, where
  *     Δℓ(u) = ℓ(x without u) − ℓ(x);
  *  2. redundancy: several copies of a shortcut each look harmless alone (the student copies from
- *     the others). The CONTRASTIVE_REDUNDANT_SET disjoint units with the smallest |Δℓ_T(u)| (the
- *     text the teacher needs least) S are removed together and each is put back in turn: c'(u) = c(S) − c(S ∖ u) is u's effect once the
- *     other copies are gone; a unit scores max(c(u), c'(u)).
+ *     the others). The CONTRASTIVE_REDUNDANT_SET disjoint units S with the smallest |Δℓ_T(u)| (the
+ *     text the teacher needs least) are removed together and each is put back in turn:
+ *     c'(u) = c(S) − c(S ∖ u) is u's effect once the other copies are gone; a unit scores
+ *     max(c(u), c'(u)).
  *
  * Each token gets the absolute loss changes (teacher, student) of the highest-contrast measured
  * unit covering it; a token none covers takes (teacher) the largest −c measured on the sample, so
