@@ -18,7 +18,7 @@
  *    samples; analyse time of both in the same run (ratio) and passes per sample.
  * 2. Distillation per seed: KD (originals only); LeaF as in the paper (grad-l2 span
  *    counterfactuals, plain KL); LeaF with leaf's defaults (contrastive span counterfactuals +
- *    focus term). Accuracy on the shortcut-broken test split and the clean control, answers copying
+ *    focus term toward the teacher's share), and the same with --focus-target zero. Accuracy on the shortcut-broken test split and the clean control, answers copying
  *    the distractor, attention share on the distractor (test split).
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -72,10 +72,12 @@ const { values } = parseArgs({
 /** The paper's detection pipeline, and the default of `leaf analyze` / `leaf demo`. */
 const PAPER = { method: 'grad-l2', rule: 'percentile:p=0.05,cap=0.5' };
 const DEFAULT = { method: demoDefaults.method, rule: demoDefaults.rule };
+/** Each detector's analysis runs this many times, alternating with the other; its fastest run is the time reported. */
+const TIMING_ROUNDS = 2;
 /** Passes per sample and model (forward-equivalents: a backward ≈ 2 forwards). */
 const PASSES: Record<string, string> = {
   'grad-l2': '1 forward + 1 backward (≈ 3 forward-equivalents)',
-  contrastive: '1 forward + 1 backward, then ≤ 10 forwards of shortened samples (≤ 6 candidates + ≤ 4 redundancy checks; ≈ 13 forward-equivalents at most)',
+  contrastive: 'student: 1 forward + 1 backward; each model: 1 forward of the sample + ≤ 11 of shortened samples (≤ 6 candidates + ≤ 5 redundancy checks)',
 };
 
 const started = performance.now();
@@ -83,7 +85,9 @@ const log = (line: string) => process.stdout.write(`[${((performance.now() - sta
 const families = values.families!.split(',').map((name) => getFamily(name).name);
 const partsDir = values.out!;
 mkdirSync(partsDir, { recursive: true });
-const args = process.argv.slice(2).filter((arg, i, all) => arg !== '--work' && all[i - 1] !== '--work' && !arg.startsWith('--work=') && arg !== '--render-only');
+// Where a run keeps its scratch files and parts is not part of the command that reproduces it.
+const placeFlags = ['--work', '--out'];
+const args = process.argv.slice(2).filter((arg, i, all) => !placeFlags.includes(arg) && !placeFlags.includes(all[i - 1]) && !placeFlags.some((f) => arg.startsWith(`${f}=`)) && arg !== '--render-only');
 
 if (!values['render-only']) {
   const runtime = await initRuntime({ backend: values.backend as BackendChoice, quiet: true });
@@ -177,18 +181,25 @@ async function runFamily(family: string, backend: string) {
     };
   };
 
-  // 1. Detection: the paper's pipeline and the default, timed in the same run.
+  // 1. Detection: the paper's pipeline and the default, timed in the same run, alternating, each
+  // TIMING_ROUNDS times; the fastest round of each counts (other jobs on a shared machine only add time).
   const analysed: Record<string, { dir: string; rows: AttributionRow[] }> = {};
-  const detectors = {} as Record<'paper' | 'default', ReturnType<typeof detection> & { method: string; rule: string; seconds: number; passes: string }>;
+  const timing = { paper: { seconds: Infinity, cpuSeconds: Infinity }, default: { seconds: Infinity, cpuSeconds: Infinity } };
+  for (let round = 0; round < TIMING_ROUNDS; round++)
+    for (const [name, { method, rule }] of [['paper', PAPER], ['default', DEFAULT]] as const) {
+      const dir = fresh(join(work, `analyze-${name}`));
+      const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
+      await runAnalyze(analyzeOptions({ ...base, method, rule }, analysis.path, dir), { command: ['planted-confounders', family, name] });
+      const cpu = process.cpuUsage(cpu0);
+      timing[name].seconds = Math.min(timing[name].seconds, (performance.now() - t0) / 1000);
+      timing[name].cpuSeconds = Math.min(timing[name].cpuSeconds, (cpu.user + cpu.system) / 1e6);
+      analysed[name] = { dir, rows: await readAttributions(join(dir, 'attributions.arrow')) };
+    }
+  const detectors = {} as Record<'paper' | 'default', ReturnType<typeof detection> & { method: string; rule: string; seconds: number; cpuSeconds: number; passes: string }>;
   for (const [name, { method, rule }] of [['paper', PAPER], ['default', DEFAULT]] as const) {
-    const dir = fresh(join(work, `analyze-${name}`));
-    const t0 = performance.now();
-    await runAnalyze(analyzeOptions({ ...base, method, rule }, analysis.path, dir), { command: ['planted-confounders', family, name] });
-    const seconds = (performance.now() - t0) / 1000;
-    const rows = await readAttributions(join(dir, 'attributions.arrow'));
-    analysed[name] = { dir, rows };
-    detectors[name] = { ...detection(rows, rule), method, rule, seconds, passes: PASSES[method] ?? '' };
-    log(`${family} ${name} (${method}): AUROC ${detectors[name].tokenAuroc?.toFixed(3)}, top span ${detectors[name].topSpanOnDistractor?.toFixed(3)}, ${seconds.toFixed(1)} s`);
+    detectors[name] = { ...detection(analysed[name].rows, rule), method, rule, ...timing[name], passes: PASSES[method] ?? '' };
+    log(`${family} ${name} (${method}): AUROC ${detectors[name].tokenAuroc?.toFixed(3)}, top span ${detectors[name].topSpanOnDistractor?.toFixed(3)}, ${timing[name].seconds.toFixed(1)} s (CPU ${timing[name].cpuSeconds.toFixed(1)} s)`);
   }
   const prng = Prng.fromSeed(1234);
   const random = detection(analysed.paper.rows.map((row) => ({ ...row, delta: row.delta.map(() => prng.nextUint32() / 2 ** 32) })), PAPER.rule);
@@ -211,7 +222,7 @@ async function runFamily(family: string, backend: string) {
     return out;
   };
   const data = { paper: await prunedFor('paper'), default: await prunedFor('default') };
-  const runs: Record<'kd' | 'paper' | 'default', ModelEval[]> = { kd: [], paper: [], default: [] };
+  const runs: Record<'kd' | 'paper' | 'default' | 'zero', ModelEval[]> = { kd: [], paper: [], default: [], zero: [] };
   const seeds = Array.from({ length: Number(values.seeds) }, (_, i) => i);
   for (const seed of seeds) {
     const run = async (name: keyof typeof runs, path: string, extra: Record<string, unknown>) => {
@@ -222,7 +233,8 @@ async function runFamily(family: string, backend: string) {
     await run('kd', data.paper, { kdOnly: true, focusLoss: 0 });
     await run('paper', data.paper, { focusLoss: 0 });
     await run('default', data.default, { focusLoss: demoDefaults.focusLoss, attentionLayers: demoDefaults.attentionLayers });
-    log(`${family} seed ${seed}: KD ${runs.kd.at(-1)!.test.toFixed(3)}, LeaF (paper) ${runs.paper.at(-1)!.test.toFixed(3)}, LeaF (default) ${runs.default.at(-1)!.test.toFixed(3)}`);
+    await run('zero', data.default, { focusLoss: demoDefaults.focusLoss, attentionLayers: demoDefaults.attentionLayers, focusTarget: 'zero' });
+    log(`${family} seed ${seed}: KD ${runs.kd.at(-1)!.test.toFixed(3)}, LeaF (paper) ${runs.paper.at(-1)!.test.toFixed(3)}, LeaF (default) ${runs.default.at(-1)!.test.toFixed(3)}, LeaF (focus target zero) ${runs.zero.at(-1)!.test.toFixed(3)}`);
   }
   const summarise = (evals: ModelEval[]) => ({
     test: stats(evals.map((e) => e.test)),
@@ -242,7 +254,7 @@ async function runFamily(family: string, backend: string) {
     settings: { samples: base.samples, evalSamples: base.evalSamples, seeds, steps: base.steps, batchSize: base.batchSize, lr: base.lr, focusLoss: demoDefaults.focusLoss, attentionLayers: demoDefaults.attentionLayers },
     selection: { samples: analysis.samples.length, teacherRight: [...teacherRight.values()].filter(Boolean).length, studentRight: [...studentRight.values()].filter(Boolean).length, teacherRightStudentWrong: tcsw.size },
     detection: { ...detectors, random },
-    distillation: { kd: summarise(runs.kd), paper: summarise(runs.paper), default: summarise(runs.default), reference },
+    distillation: { kd: summarise(runs.kd), paper: summarise(runs.paper), default: summarise(runs.default), zero: summarise(runs.zero), reference },
   };
 }
 
@@ -279,14 +291,14 @@ function markdown(parts: FamilyResult[]): string {
     '',
     `Paper: \`--method ${PAPER.method} --rule ${PAPER.rule}\` (the authors' pipeline). Default: \`--method ${DEFAULT.method} --rule ${DEFAULT.rule}\` (leaf analyze's default). `
       + 'Token AUROC: −Δ against "the token lies on a planted distractor", pooled over every analysed instruction token. Top span: the flagged span with the lowest mean Δ lies on a distractor (no span = miss), over all analysis samples and over TCSW samples. '
-      + 'Time: `leaf analyze` wall time in the same run (load average noted with the run).',
+      + `Time: \`leaf analyze\` in the same process, the two detectors alternating, the fastest of ${TIMING_ROUNDS} runs each (wall clock, and the process's CPU time, which other jobs on the shared machine disturb less).`,
     '',
-    '| family | detector | token AUROC | top span on distractor (all) | top span on distractor (TCSW) | flagged tokens per sample | analyse time | time vs paper | passes per sample and model |',
+    '| family | detector | token AUROC | top span on distractor (all) | top span on distractor (TCSW) | flagged tokens per sample | analyse time (wall / CPU) | time vs paper (wall / CPU) | passes per sample and model |',
     '|---|---|---|---|---|---|---|---|---|',
     ...parts.flatMap((p) => [
       ...(['paper', 'default'] as const).map((name) => {
         const d = p.detection[name];
-        return `| ${p.family} | ${name} (${d.method}) | ${f3(d.tokenAuroc)} | ${pct(d.topSpanOnDistractor)} | ${pct(d.topSpanOnDistractorTcsw)} | ${d.flaggedPerSample.toFixed(2)} | ${d.seconds.toFixed(1)} s | ${(d.seconds / p.detection.paper.seconds).toFixed(2)}× | ${d.passes} |`;
+        return `| ${p.family} | ${name} (${d.method}) | ${f3(d.tokenAuroc)} | ${pct(d.topSpanOnDistractor)} | ${pct(d.topSpanOnDistractorTcsw)} | ${d.flaggedPerSample.toFixed(2)} | ${d.seconds.toFixed(1)} s / ${d.cpuSeconds.toFixed(1)} s | ${(d.seconds / p.detection.paper.seconds).toFixed(2)}× / ${(d.cpuSeconds / p.detection.paper.cpuSeconds).toFixed(2)}× | ${d.passes} |`;
       }),
       `| ${p.family} | baseline: random | ${f3(p.detection.random.tokenAuroc)} | ${pct(p.detection.random.topSpanOnDistractor)} | ${pct(p.detection.random.topSpanOnDistractorTcsw)} | ${p.detection.random.flaggedPerSample.toFixed(2)} | — | — | — |`,
     ]),
@@ -295,7 +307,8 @@ function markdown(parts: FamilyResult[]): string {
     '',
     `Each family: the family's teacher distilled into its student on the same ${parts[0].settings.samples} train-distill samples, ${parts[0].settings.steps} steps of ${parts[0].settings.batchSize} rows, lr ${parts[0].settings.lr}, cosine, forward KL, vocabulary intersection; seeds ${parts[0].settings.seeds.join(', ')} (mean ± sample std over seeds, in %). `
       + 'KD: originals only. LeaF (paper): originals + all span counterfactuals of the paper\'s detector (λ = 0.5, plain KL). '
-      + `LeaF (default): originals + all span counterfactuals of the default detector, plus the focus term (--focus-loss ${parts[0].settings.focusLoss}, --attention-layers ${parts[0].settings.attentionLayers}). `
+      + `LeaF (default): originals + all span counterfactuals of the default detector, plus the focus term (--focus-loss ${parts[0].settings.focusLoss}, --attention-layers ${parts[0].settings.attentionLayers}) pulling the student's attention share on the flagged spans toward the teacher's. `
+      + 'LeaF (focus target zero): the same with `--focus-target zero` (the share pulled toward 0), an option measured beside the default. '
       + `Test = shortcut broken (distractor always wrong, ${parts[0].settings.evalSamples} samples); clean = no distractor (control). Attention on distractor = share of the instruction's attention (response positions, mean over layers and heads) on the planted distractors, test split.`,
     '',
     '| family | model | test accuracy | clean accuracy | answers copying the distractor (test) | attention on distractor |',
@@ -310,6 +323,7 @@ function markdown(parts: FamilyResult[]): string {
         `| ${p.family} | KD | ${many(d.kd)} |`,
         `| ${p.family} | LeaF (paper) | ${many(d.paper)} |`,
         `| ${p.family} | LeaF (default) | ${many(d.default)} |`,
+        `| ${p.family} | LeaF (focus target zero) | ${many(d.zero)} |`,
         `| ${p.family} | teacher | ${one(d.reference.teacher)} |`,
       ];
     }),
@@ -324,10 +338,11 @@ function markdown(parts: FamilyResult[]): string {
     '',
     '## Notes',
     '',
-    '- Defaults were chosen on a dev split of the shipped family only (test-policy samples 500–799, disjoint from the reported test samples 0–299; 500 analysis samples, 150 steps, seed 0), before this run: KD 5.3 % dev-test / 51.2 % attention on the distractor; LeaF (contrastive, focus 0) 5.7 % / 49.6 %; LeaF (contrastive, focus 2, 3 layers) 7.3 % / 37.3 %. The focus weight 4 was then picked to clear the 30 % attention target without a dev run at 4. The detector\'s candidate counts (4 phrases, 2 words, 3 for redundancy) were set by reasoning about cost, not tuned. Nothing was tuned on the reported splits or on the far and multi families.',
-    '- Reduced configuration (compute: 2 cores shared with four other jobs, load average 8–17 during the run; the author\'s own test runs overlapped the detector timings of all three families): 500 analysis samples, 300 test and 300 clean samples, 200 distillation steps per run (the previous single-family report used 1000 / 500 / 600 steps). The paper\'s LeaF counterfactuals come from its own rule (p = 0.05), the default\'s from the demo rule (p = 0.1).',
-    '- multi: each of several copies of the shortcut looks harmless alone: removing one moves the student\'s loss by < 0.05 nats (it copies from the others) while the teacher, imperfect on this family (86 % on its test split), still moves by up to ~1.5 nats, so every unit\'s contrast alone is ≤ 0. The redundancy round therefore runs on the most contrastive units whatever their sign, and text no candidate covers ranks with the least contrastive measured unit, never above one (the report before these two changes: AUROC 0.662, top span 74.4 %). grad-l2\'s top span lands on a distractor often here because 2–3 distractors cover about half of an instruction\'s words.',
-    '- multi, distillation: the teacher itself puts about half of its instruction attention on the distractors, so pulling the student toward the teacher\'s share cannot move it far, and the default detector\'s counterfactuals often remove other text. far: the focus term more than halves the attention on the distractor (55 % below KD) but the test gain over KD is 3.0 points, below the paper configuration\'s 6.8: less attention on the distractor did not by itself make this student solve long lists (its teacher solves 77 %).',
+    '- Defaults of the distillation were chosen on a dev split of the shipped family only (test-policy samples 500–799, disjoint from the reported test samples 0–299; 500 analysis samples, 150 steps, seed 0) in an earlier session: KD 5.3 % dev-test / 51.2 % attention on the distractor; LeaF (contrastive, focus 0) 5.7 % / 49.6 %; LeaF (contrastive, focus 2, 3 layers) 7.3 % / 37.3 %; the focus weight 4 was then picked to clear the 30 % attention target. `--focus-target zero` is not the default: it was built after one-seed runs on far and multi (below), so it is reported as an option beside the default, not tuned on the shipped dev split.',
+    '- The detector\'s changes in this report (redundancy set = the 4 measured units with the smallest |Δℓ_T| instead of the 3 most contrastive; candidates ranked by the student\'s gradient alone, the teacher\'s backward pass dropped) were compared on the first 300 analysis samples of each family — a subset of the samples reported here, so these detection figures are not held out from those choices. What was tried and measured (300 samples, AUROC / top span): redundancy set by teacher need, 4 units: shipped 0.976 / 98.3 %, far 0.972 / 96.3 %, multi 0.748 / 85.3 % (2.5–4.1× grad-l2\'s wall time, fastest of 2 runs); then student-only candidates: 0.979 / 97.3 %, 0.977 / 96.3 %, 0.723 / 82.3 % at 2.1–2.3× — chosen for the cost target at a loss on multi. Without word candidates multi rose to 0.816 / 82.5 % but shipped fell to 93.7 % top span, so words stay. Forward batches 4× wider than the gradient pass\'s were slower (CPU 12–13 s vs 8 s on 300 shipped samples), so occlusion keeps the analysis batch size.',
+    '- multi, what the detector meets: the student uses pairs of copies, not single ones — removing "hint : 9 ." and "i guess 9 ." together raises its loss by 1.0 nats while each alone moves it < 0.03, and it ignores the "[ 9 ]" tag in the same sample (removing the tag with either copy changes nothing), so a planted copy the student does not read counts against the token AUROC. The remaining top-span misses are mostly sums whose answer equals the distractor whatever is read ("take 0 and 0", distractor 0), the question phrase (the student needs "what is the sum ?" far more than the teacher, which is a confounder by the definition), and single-word removals inside a fact list that leave malformed text only the student is thrown by. A greedy "peel" (remove the top unit, re-score the rest, repeat) was not built: its first step cannot pick a copy, since every copy scores ≈ 0 alone; the group removal of the redundancy round is what exposes them.',
+    '- Distillation: the focus term acts on the attention of the response positions. With `--focus-target zero` the student\'s attention there on the distractor falls to a few per cent on far in a one-seed run (2.2 % vs KD 32.5 %), while it still copies the distractor in about 90 % of far test answers: the value likely reaches the answer through other positions (not verified). The counterfactual-consistency term (student on the original close to the student on the counterfactual) was not built.',
+    '- Reduced configuration (compute: 2 cores shared with two other engineers\' jobs, load average 5–14 during the run; the three families ran in parallel, so each detector timing ran beside the other families\' work, both detectors alike): 500 analysis samples, 300 test and 300 clean samples, 200 distillation steps per run. The paper\'s LeaF counterfactuals come from its own rule (p = 0.05), the default\'s from the demo rule (p = 0.1).',
     '- Generation reads one new token: answers are one digit, one token for both tokenizers.',
     '- Seeds change the distillation batch order; base models, analyses and counterfactuals are the same for every seed.',
     '',
@@ -339,16 +354,24 @@ function targets(p: FamilyResult): [string, string, boolean | null][] {
   const pct = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : `${(100 * x).toFixed(1)} %`);
   const d = p.detection.default;
   const s = p.distillation;
-  const gain = s.default.test.mean !== null && s.kd.test.mean !== null ? s.default.test.mean - s.kd.test.mean : null;
-  const attention = s.default.attentionOnDistractor.mean !== null && s.kd.attentionOnDistractor.mean ? 1 - s.default.attentionOnDistractor.mean / s.kd.attentionOnDistractor.mean : null;
-  const cleanGap = s.default.clean.mean !== null && s.kd.clean.mean !== null ? s.default.clean.mean - s.kd.clean.mean : null;
+  const leaf = (run: 'default' | 'zero') => ({
+    gain: s[run].test.mean !== null && s.kd.test.mean !== null ? s[run].test.mean - s.kd.test.mean : null,
+    attention: s[run].attentionOnDistractor.mean !== null && s.kd.attentionOnDistractor.mean ? 1 - s[run].attentionOnDistractor.mean / s.kd.attentionOnDistractor.mean : null,
+    cleanGap: s[run].clean.mean !== null && s.kd.clean.mean !== null ? s[run].clean.mean - s.kd.clean.mean : null,
+  });
+  const { gain, attention, cleanGap } = leaf('default');
+  const zero = leaf('zero');
   const ratio = d.seconds / p.detection.paper.seconds;
+  const cpuRatio = d.cpuSeconds / p.detection.paper.cpuSeconds;
   return [
     ['token AUROC ≥ 0.85', `${d.tokenAuroc?.toFixed(3) ?? 'n/a'} (paper ${p.detection.paper.tokenAuroc?.toFixed(3) ?? 'n/a'})`, d.tokenAuroc === null ? null : d.tokenAuroc >= 0.85],
     ['top span on the distractor in ≥ 95 % of samples', `${pct(d.topSpanOnDistractor)} of all, ${pct(d.topSpanOnDistractorTcsw)} of TCSW (paper ${pct(p.detection.paper.topSpanOnDistractor)} / ${pct(p.detection.paper.topSpanOnDistractorTcsw)})`, d.topSpanOnDistractor === null ? null : d.topSpanOnDistractor >= 0.95 && (d.topSpanOnDistractorTcsw ?? 1) >= 0.95],
-    ['detector time within 4× of grad-l2', `${ratio.toFixed(2)}×`, ratio <= 4],
+    ['detector time within 4× of grad-l2', `${ratio.toFixed(2)}× wall, ${cpuRatio.toFixed(2)}× CPU`, ratio <= 4 && cpuRatio <= 4],
     ['LeaF ≥ KD + 5 points on the shortcut-broken split', gain === null ? 'n/a' : `${(100 * gain).toFixed(1)} points (paper LeaF: ${s.paper.test.mean !== null && s.kd.test.mean !== null ? (100 * (s.paper.test.mean - s.kd.test.mean)).toFixed(1) : 'n/a'})`, gain === null ? null : gain >= 0.05],
     ['attention on the distractor ≥ 30 % lower than KD', attention === null ? 'n/a' : `${(100 * attention).toFixed(1)} % lower (paper LeaF: ${s.paper.attentionOnDistractor.mean !== null && s.kd.attentionOnDistractor.mean ? (100 * (1 - s.paper.attentionOnDistractor.mean / s.kd.attentionOnDistractor.mean)).toFixed(1) : 'n/a'} %)`, attention === null ? null : attention >= 0.3],
     ['no loss on the clean control', cleanGap === null ? 'n/a' : `LeaF − KD = ${(100 * cleanGap).toFixed(1)} points`, cleanGap === null ? null : cleanGap >= 0],
+    ['option --focus-target zero: LeaF ≥ KD + 5 points (shortcut broken)', zero.gain === null ? 'n/a' : `${(100 * zero.gain).toFixed(1)} points`, zero.gain === null ? null : zero.gain >= 0.05],
+    ['option --focus-target zero: attention ≥ 30 % lower than KD', zero.attention === null ? 'n/a' : `${(100 * zero.attention).toFixed(1)} % lower`, zero.attention === null ? null : zero.attention >= 0.3],
+    ['option --focus-target zero: no loss on the clean control', zero.cleanGap === null ? 'n/a' : `LeaF − KD = ${(100 * zero.cleanGap).toFixed(1)} points`, zero.cleanGap === null ? null : zero.cleanGap >= 0],
   ];
 }

@@ -252,6 +252,20 @@ describe('focus term', () => {
     tf.dispose([grad, logits, teacherAttention]);
   });
 
+  it('with target zero, pulls the student\'s share on the flagged tokens down whatever the teacher\'s share', async () => {
+    const { focusInputs } = await import('../lib/distill/attention/focus.ts');
+    const teacherAttention = tf.tensor2d([[0.1, 0.1, 0.2, 0.1, 0.3, 0.2]]);
+    const got = tf.tidy(() => values(getLoss('focus-attention').perToken({ studentLogits: tf.zeros([1, 3]), temperature: 1, beta: 0.5, focus: focusInputs(tf.tensor2d([[0.1, 0.2, 0.6, 0.1]]), teacherAttention, [row(true)], 'zero') })));
+    // Student share 0.75 (the teacher's too): against a target of 0 (clipped to 1e-6) the KL is −log(1 − 0.75), not 0.
+    expect(got[0]).toBeCloseTo(-Math.log(0.25), 3);
+    const logits = tf.tensor2d([[0, 0, 2, 0]]);
+    const grad = tf.tidy(() =>
+      tf.grad((l: tf.Tensor) => tf.sum(getLoss('focus-attention').perToken({ studentLogits: tf.zeros([1, 3]), temperature: 1, beta: 0.5, focus: focusInputs(tf.softmax(l) as tf.Tensor2D, teacherAttention, [row(true)], 'zero') })))(logits),
+    );
+    expect(values(grad)[2]).toBeGreaterThan(0);
+    tf.dispose([grad, logits, teacherAttention]);
+  });
+
   it('cannot be the distillation loss itself', () => {
     expect(() => getLoss('focus-attention').perToken({ studentLogits: tf.zeros([1, 3]), temperature: 1, beta: 0.5 })).toThrow(/auxiliary/);
   });

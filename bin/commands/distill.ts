@@ -3,7 +3,7 @@ import { addOptions, parseNumber, type OptionSpecs } from '../../lib/util/option
 import { backendNames, type BackendChoice } from '../../lib/runtime/index.ts';
 import { fieldMappingSpecs } from '../../lib/corpus/index.ts';
 import { HOLD_CHOICES } from '../../lib/runtime/memory.ts';
-import { distill, distillDefaults, listLosses, listSchedules, type DistillOptions } from '../../lib/distill/index.ts';
+import { distill, distillDefaults, FOCUS_TARGETS, listLosses, listSchedules, type DistillOptions } from '../../lib/distill/index.ts';
 
 const int = (name: string, min = 0) => parseNumber(name, { integer: true, min });
 const num = (name: string, min?: number, max?: number) => parseNumber(name, { min, max });
@@ -45,6 +45,7 @@ const specs: OptionSpecs<DistillOptions> = {
   maxNewTokens: { flags: '--max-new-tokens <n>', description: 'generation length for --checker', default: distillDefaults.maxNewTokens, parse: int('--max-new-tokens', 1) },
   attentionLoss: { flags: '--attention-loss <w>', description: 'weight of an extra term aligning the student\'s attention over the instruction with the teacher\'s (off: 0)', default: distillDefaults.attentionLoss, parse: num('--attention-loss', 0) },
   attentionLayers: { flags: '--attention-layers <k>', description: 'last k layers averaged by --attention-loss and --focus-loss', default: distillDefaults.attentionLayers, parse: int('--attention-layers', 1) },
+  focusTarget: { flags: '--focus-target <which>', description: 'where --focus-loss pulls the attention share on the flagged spans: the teacher\'s share, or zero (the teacher may look at text it does not use)', default: distillDefaults.focusTarget, choices: [...FOCUS_TARGETS] },
   focusLoss: { flags: '--focus-loss <w>', description: 'weight of the focus term: the student\'s attention share on the flagged spans of each original (from its counterfactuals) pulled toward the teacher\'s, through characters when the tokenizers differ (off: 0)', default: distillDefaults.focusLoss, parse: num('--focus-loss', 0) },
   resume: { flags: '--resume', description: 'continue the run in --out from its newest checkpoint, exactly', default: distillDefaults.resume },
   backend: { flags: '--backend <name>', description: 'tensor backend', choices: ['auto', ...backendNames()], env: 'LEAF_BACKEND' },

@@ -2,6 +2,7 @@ import type { BackendChoice } from '../runtime/index.ts';
 import type { HoldChoice } from '../runtime/memory.ts';
 import type { VocabMode } from './vocab.ts';
 import type { FieldMapping } from '../corpus/mapping.ts';
+import type { FocusTarget } from './attention/focus.ts';
 
 /** Everything `leaf distill` takes; the CLI fills it from flags, tests and the demo directly. */
 /** Field mapping: used when --data / --val-data is a corpus rather than `leaf prune` output. */
@@ -55,6 +56,8 @@ export interface DistillOptions extends Partial<FieldMapping> {
   attentionLayers: number;
   /** Weight of the focus term: the student's attention share on each original's flagged spans pulled toward the teacher's (0 = off). */
   focusLoss: number;
+  /** The focus term's target share on the flagged spans: the teacher's, or zero. */
+  focusTarget: FocusTarget;
   resume: boolean;
   backend?: BackendChoice;
   /** Override of the memory the pre-flight allows, in GiB. */
@@ -92,6 +95,7 @@ export const distillDefaults = {
   attentionLoss: 0,
   attentionLayers: 2,
   focusLoss: 0,
+  focusTarget: 'teacher',
   resume: false,
   hold: 'auto',
   progress: true,
@@ -104,5 +108,5 @@ export const distillDefaults = {
 export const TRAJECTORY_SETTINGS = [
   'teacher', 'student', 'data', 'valData', 'valFraction', 'loss', 'temperature', 'beta', 'ceWeight', 'lambda', 'kdOnly',
   'vocabMap', 'lr', 'schedule', 'warmupSteps', 'weightDecay', 'adamBeta1', 'adamBeta2', 'adamEpsilon', 'maxGradNorm',
-  'batchSize', 'effectiveBatch', 'epochs', 'maxSteps', 'maxLength', 'seed', 'cacheTeacher', 'attentionLoss', 'attentionLayers', 'focusLoss',
+  'batchSize', 'effectiveBatch', 'epochs', 'maxSteps', 'maxLength', 'seed', 'cacheTeacher', 'attentionLoss', 'attentionLayers', 'focusLoss', 'focusTarget',
 ] as const satisfies readonly (keyof DistillOptions)[];

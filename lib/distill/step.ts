@@ -9,7 +9,7 @@ import { selectRows } from './select.ts';
 import type { TeacherSignal } from './teacher/types.ts';
 import { meanAttentionRows } from './attention/rows.ts';
 import { attentionAlignmentPerToken } from './attention/loss.ts';
-import { focusInputs } from './attention/focus.ts';
+import { focusInputs, type FocusTarget } from './attention/focus.ts';
 import { getLoss } from './losses/index.ts';
 
 ensureGradients();
@@ -23,8 +23,10 @@ export interface LossSettings {
   attentionWeight: number;
   /** Last k layers averaged by the attention terms. */
   attentionLayers: number;
-  /** Weight of the focus term (attention share on flagged spans toward the teacher's); 0 = off. */
+  /** Weight of the focus term (attention share on flagged spans toward the target); 0 = off. */
   focusWeight: number;
+  /** The focus term's target share: the teacher's (when absent), or zero. */
+  focusTarget?: FocusTarget;
 }
 
 /** A student/teacher pair with what the loss needs, for the lifetime of a run. */
@@ -72,7 +74,7 @@ function microBatchLoss(ctx: StepContext, rows: EncodedRow[], rowsInStep: number
       loss = tf.add(loss, tf.mul(attention, settings.attentionWeight)) as tf.Scalar;
     }
     if (settings.focusWeight > 0) {
-      const focus = focusInputs(studentAttention!, teacherAttention!, rows);
+      const focus = focusInputs(studentAttention!, teacherAttention!, rows, settings.focusTarget);
       const perToken = getLoss('focus-attention').perToken({ studentLogits, temperature: settings.temperature, beta: settings.beta, focus });
       // Unweighted by the row's λ: the term acts on originals only, and λ scales their KD term, not this one.
       const focusTerm = tf.sum(tf.mul(perToken, tf.div(coefficients, tf.tensor1d(rowWeights(rows))))) as tf.Scalar;

@@ -239,7 +239,7 @@ async function distillInto(o: DistillOptions, hooks: DistillHooks): Promise<Dist
     vocabBias = vocab.studentBias ? tf.tensor1d(vocab.studentBias) : undefined;
     const ctx: StepContext = {
       student, teacher: teacherSignal, vocabBias,
-      settings: { loss, temperature: o.temperature, beta: o.beta, ceWeight: o.ceWeight, attentionWeight: o.attentionLoss, attentionLayers: o.attentionLayers, focusWeight: o.focusLoss },
+      settings: { loss, temperature: o.temperature, beta: o.beta, ceWeight: o.ceWeight, attentionWeight: o.attentionLoss, attentionLayers: o.attentionLayers, focusWeight: o.focusLoss, focusTarget: o.focusTarget },
     };
     // What each model was held in and why: the student trains in float32; the teacher as planned, or not at all (cache).
     const held = {

@@ -4,12 +4,12 @@ import { gradientScores, losses } from '../loss.ts';
 import { registerAttributionMethod } from '../registry.ts';
 import type { LossInput, OcclusionUnit, PairInput, ScoringInput, TokenScores } from '../types.ts';
 
-/** Round 1 occludes every phrase and this many more units (words first): those the gradients rank most student-only. */
+/** Round 1 occludes up to CONTRASTIVE_MAX_PHRASES phrases and this many words: those the student's gradient ranks highest. */
 export const CONTRASTIVE_EXTRA_UNITS = 2;
 /** Phrases occluded in round 1 at most (by gradient rank), so long inputs cost a bounded number of passes. */
 export const CONTRASTIVE_MAX_PHRASES = 4;
-/** Round 2 looks again at this many of round 1's most contrastive units, to see through redundant copies. */
-export const CONTRASTIVE_REDUNDANT_SET = 3;
+/** Round 2 removes this many of round 1's units together (those the teacher needs least), to see through redundant copies. */
+export const CONTRASTIVE_REDUNDANT_SET = 4;
 
 const l2 = (grad: tf.Tensor3D) => tf.sqrt(tf.sum(tf.square(grad), 2)) as tf.Tensor2D;
 
@@ -37,16 +37,17 @@ function normalisedOnScored(input: ScoringInput, scores: Float32Array): Map<numb
 const overlaps = (a: OcclusionUnit, b: OcclusionUnit) => a.tokens.some((t) => b.tokens.includes(t));
 
 /**
- * Units to occlude in round 1, by gradient contrast ĝ_S − ĝ_T of the unit's tokens (the paper's
- * candidate signal): up to CONTRASTIVE_MAX_PHRASES phrases and CONTRASTIVE_EXTRA_UNITS words.
+ * Units to occlude in round 1, by the student's normalised gradient ĝ_S on the unit's tokens: up to
+ * CONTRASTIVE_MAX_PHRASES phrases and CONTRASTIVE_EXTRA_UNITS words. The teacher's gradient is not
+ * taken: every candidate is measured in the teacher anyway, and its backward pass (the larger
+ * model's) cost more than the reordering of candidates was worth on the planted task families.
  */
-function candidates(pair: PairInput, teacherGrad: Float32Array, studentGrad: Float32Array): number[] {
+function candidates(pair: PairInput, studentGrad: Float32Array): number[] {
   const units = pair.student.occlusionUnits!;
   const gS = normalisedOnScored(pair.student, studentGrad);
-  const gT = normalisedOnScored(pair.teacher, teacherGrad);
   const rank = (kind: OcclusionUnit['kind']) =>
     units
-      .map((u, i) => ({ i, kind: u.kind, priority: unitGradient(u, gS) - unitGradient(pair.teacher.occlusionUnits![i], gT) }))
+      .map((u, i) => ({ i, kind: u.kind, priority: unitGradient(u, gS) }))
       .filter((u) => u.kind === kind)
       .sort((a, b) => b.priority - a.priority || a.i - b.i)
       .map((u) => u.i);
@@ -57,22 +58,23 @@ function candidates(pair: PairInput, teacherGrad: Float32Array, studentGrad: Flo
  * Confounder detection by the definition: a confounder is text whose removal changes the
  * student's loss and not the teacher's. Per sample, per model, with ℓ the mean response NLL:
  *
- *  0. one gradient pass per model (grad-l2) ranks units by ĝ_S − ĝ_T;
+ *  0. one gradient pass of the student (grad-l2) ranks units by ĝ_S;
  *  1. each candidate unit u (phrases — clauses, bracketed groups — and the top words) is removed,
  *     the sample re-rendered and re-scored in BOTH models: c(u) = |Δℓ_S(u)| − |Δℓ_T(u)|, where
  *     Δℓ(u) = ℓ(x without u) − ℓ(x);
  *  2. redundancy: several copies of a shortcut each look harmless alone (the student copies from
- *     the others). The CONTRASTIVE_REDUNDANT_SET most contrastive disjoint units S are removed
- *     together and each is put back in turn: c'(u) = c(S) − c(S ∖ u) is u's effect once the
- *     other copies are gone; a unit scores max(c(u), c'(u)).
+ *     the others). The CONTRASTIVE_REDUNDANT_SET disjoint units S with the smallest |Δℓ_T(u)| (the
+ *     text the teacher needs least) are removed together and each is put back in turn:
+ *     c'(u) = c(S) − c(S ∖ u) is u's effect once the other copies are gone; a unit scores
+ *     max(c(u), c'(u)).
  *
  * Each token gets the absolute loss changes (teacher, student) of the highest-contrast measured
  * unit covering it; a token none covers takes (teacher) the largest −c measured on the sample, so
  * it ranks with the least student-dependent text, never above a measured unit; analysis compares them raw (Δ = |Δℓ_T| − |Δℓ_S| = −c),
  * so low Δ = the student depends on it and the teacher does not.
  *
- * Cost per sample and model: 1 forward + backward, then at most MAX_PHRASES + EXTRA_UNITS + 1 +
- * REDUNDANT_SET (= 10) forwards of the shortened sample.
+ * Cost per sample: the student's gradient (1 forward + backward), then in each model 1 forward of
+ * the sample and at most MAX_PHRASES + EXTRA_UNITS + 1 + REDUNDANT_SET (= 11) of shortened ones.
  */
 registerAttributionMethod({
   name: 'contrastive',
@@ -92,17 +94,18 @@ registerAttributionMethod({
     for (const [b, pair] of inputs.entries())
       if (!pair.teacher.occlusionUnits || !pair.student.occlusionUnits || !pair.teacher.without || !pair.student.without)
         throw new Error(`contrastive: batch item ${b} was prepared without occlusion units`);
-    const teacherGrad = gradientScores(teacher, inputs.map((p) => p.teacher), teacherPadId, l2);
     const studentGrad = gradientScores(student, inputs.map((p) => p.student), studentPadId, l2);
     const measure = (variants: { teacher: LossInput; student: LossInput }[]) => {
       const t = losses(teacher, variants.map((v) => v.teacher), teacherPadId, batchSize);
       const s = losses(student, variants.map((v) => v.student), studentPadId, batchSize);
       return variants.map((_, k) => ({ teacher: t[k], student: s[k] }));
     };
-    const base = inputs.map((_, b) => ({ teacher: teacherGrad[b].loss, student: studentGrad[b].loss }));
+    // Unmodified losses by the same forward path as the variants', so Δℓ has no numerical offset
+    // (the gradient pass computes the loss slightly differently).
+    const base = measure(inputs.map((p) => ({ teacher: p.teacher, student: p.student })));
 
     // Round 1: candidate units, one removal each, both models.
-    const chosen = inputs.map((pair, b) => candidates(pair, teacherGrad[b].scores, studentGrad[b].scores));
+    const chosen = inputs.map((pair, b) => candidates(pair, studentGrad[b].scores));
     const round1 = measure(chosen.flatMap((units, b) => units.map((u) => ({ teacher: inputs[b].teacher.occlusionUnits![u].variant, student: inputs[b].student.occlusionUnits![u].variant }))));
     let next = 0;
     const effects = chosen.map((units, b) => new Map(units.map((u) => {
@@ -110,12 +113,15 @@ registerAttributionMethod({
       return [u, { teacher: after.teacher - base[b].teacher, student: after.student - base[b].student }] as const;
     })));
 
-    // Round 2: the most contrastive disjoint units removed together, each put back in turn.
+    // Round 2: the disjoint units the teacher needs least removed together, each put back in turn.
     const sets = chosen.map((_, b) => {
       const units = inputs[b].student.occlusionUnits!;
       const set: number[] = [];
-      // Not only units with c(u) > 0: when every copy hides behind the others, all of them score ≤ 0 alone.
-      for (const [u] of [...effects[b]].sort((x, y) => contrast(y[1]) - contrast(x[1])))
+      // Not chosen by c(u): when every copy hides behind the others, all of them score ≈ 0 alone. Text
+      // the teacher does not need can go together and leave the teacher's prediction standing, so
+      // what the student loses then is a shortcut those units carry between them.
+      const byTeacherNeed = [...effects[b]].sort((x, y) => Math.abs(x[1].teacher) - Math.abs(y[1].teacher) || contrast(y[1]) - contrast(x[1]));
+      for (const [u] of byTeacherNeed)
         if (set.length < CONTRASTIVE_REDUNDANT_SET && set.every((v) => !overlaps(units[u], units[v]))) set.push(u);
       return set.length > 1 ? set : [];
     });

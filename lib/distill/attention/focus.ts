@@ -3,10 +3,19 @@ import type { EncodedRow } from '../data/encode.ts';
 import type { FocusInputs } from '../losses/index.ts';
 
 /**
- * The focus term's inputs for a micro-batch: masks over the student's positions and the teacher's
- * attention share on each row's flagged spans, from `teacherAttention` [N, T_t] (a constant).
+ * Where the focus term pulls the student's attention share on the flagged spans: to the teacher's
+ * share, or to zero. The teacher may look at text without using it (on a task family with several
+ * distractors per sample the teacher puts about half its attention on them), so its share is not
+ * always a target that moves the student off a confounder; zero says "do not read it" outright.
  */
-export function focusInputs(studentAttention: tf.Tensor2D, teacherAttention: tf.Tensor2D, rows: EncodedRow[]): FocusInputs {
+export type FocusTarget = 'teacher' | 'zero';
+export const FOCUS_TARGETS: readonly FocusTarget[] = ['teacher', 'zero'];
+
+/**
+ * The focus term's inputs for a micro-batch: masks over the student's positions and the target
+ * share on each row's flagged spans: the teacher's, from `teacherAttention` [N, T_t] (a constant), or 0.
+ */
+export function focusInputs(studentAttention: tf.Tensor2D, teacherAttention: tf.Tensor2D, rows: EncodedRow[], target: FocusTarget = 'teacher'): FocusInputs {
   const [n, studentLength] = studentAttention.shape;
   const teacherLength = teacherAttention.shape[1];
   const rowOf = rows.flatMap((r, b) => r.student.targets.map(() => b));
@@ -22,7 +31,7 @@ export function focusInputs(studentAttention: tf.Tensor2D, teacherAttention: tf.
     const sum = (columns: number[]) => columns.reduce((total, c) => total + teacherData[i * teacherLength + c], 0);
     const region = sum(teacher.instructionTokens);
     if (!(region > 0)) continue;
-    teacherShare[i] = sum(teacher.focusTokens) / region;
+    teacherShare[i] = target === 'zero' ? 0 : sum(teacher.focusTokens) / region;
     for (const c of student.instructionTokens) regionMask[i * studentLength + c] = 1;
     for (const c of student.focusTokens) focusMask[i * studentLength + c] = 1;
     active[i] = 1;
