@@ -22,6 +22,14 @@ DECLARE_ENTRY(map_ranges);
 DECLARE_ENTRY(drop_pages);
 DECLARE_ENTRY(half_gemm);
 DECLARE_ENTRY(widen_rows);
+DECLARE_ENTRY(rms_norm);
+DECLARE_ENTRY(rms_norm_grad);
+DECLARE_ENTRY(silu_gate);
+DECLARE_ENTRY(silu_gate_grad);
+DECLARE_ENTRY(rope);
+DECLARE_ENTRY(rope_grad);
+DECLARE_ENTRY(masked_softmax);
+DECLARE_ENTRY(softmax_grad);
 
 #define CHECK(call)                                                              \
   do {                                                                           \
@@ -91,6 +99,14 @@ static napi_value init(napi_env env, napi_value exports) {
       {"dropPages", NULL, drop_pages, NULL, NULL, NULL, napi_default, NULL},
       {"halfGemm", NULL, half_gemm, NULL, NULL, NULL, napi_default, NULL},
       {"widenRows", NULL, widen_rows, NULL, NULL, NULL, napi_default, NULL},
+      {"rmsNorm", NULL, rms_norm, NULL, NULL, NULL, napi_default, NULL},
+      {"rmsNormGrad", NULL, rms_norm_grad, NULL, NULL, NULL, napi_default, NULL},
+      {"siluGate", NULL, silu_gate, NULL, NULL, NULL, napi_default, NULL},
+      {"siluGateGrad", NULL, silu_gate_grad, NULL, NULL, NULL, napi_default, NULL},
+      {"rope", NULL, rope, NULL, NULL, NULL, napi_default, NULL},
+      {"ropeGrad", NULL, rope_grad, NULL, NULL, NULL, napi_default, NULL},
+      {"maskedSoftmax", NULL, masked_softmax, NULL, NULL, NULL, napi_default, NULL},
+      {"softmaxGrad", NULL, softmax_grad, NULL, NULL, NULL, napi_default, NULL},
       {"info", NULL, blas_info, NULL, NULL, NULL, napi_default, NULL},
       {"retainFreedMemory", NULL, retain_freed_memory, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
