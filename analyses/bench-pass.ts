@@ -1,7 +1,7 @@
 /**
  * leaf alone, one model, repeated: seconds per saliency pass (forward + backward to the input
- * embeddings, the grad-l2 work of analyze) or per distillation step's student half (forward +
- * backward to every weight), for judging kernel work by leaf-only figures taken back to back.
+ * embeddings, the grad-l2 work of analyze) or per training step of the student alone (forward,
+ * backward to every weight, AdamW), for judging kernel work by leaf-only figures taken back to back.
  *
  *   npx tsx analyses/bench-pass.ts [--model DIR] [--stage analyze|train] [--length 250] [--passes 3] [--hold float32|stored]
  *
@@ -11,7 +11,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { AdamW } from '../lib/distill/index.ts';
 import { loadModel } from '../lib/models/index.ts';
+import type { DecoderModel } from '../lib/models/decoder.ts';
 import { embeddingGradients, responseLossFromEmbeds, responseTargets } from '../lib/models/loss.ts';
 import { initRuntime } from '../lib/runtime/index.ts';
 
@@ -37,6 +39,8 @@ const V = model.config.vocabSize;
 const ids = [Array.from({ length: T }, (_, i) => (i * 7919 + 13) % V)];
 const targetMask = [Array.from({ length: T }, (_, i) => (i >= T / 2 ? 1 : 0))];
 
+const optimizer = train ? new AdamW((model as DecoderModel).weights, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01 }) : undefined;
+
 function pass(): void {
   if (!train) {
     embeddingGradients(model, ids, targetMask).grad.dispose();
@@ -48,6 +52,8 @@ function pass(): void {
     return responseLossFromEmbeds(model, embeds, targets).loss;
   });
   value.dispose();
+  const names = new Map([...(model as DecoderModel).weights].map(([name, variable]) => [variable.name, name]));
+  optimizer!.step(new Map(Object.entries(grads).map(([variableName, grad]) => [names.get(variableName)!, grad])), 1e-5);
   tf.dispose(grads);
 }
 
@@ -65,7 +71,7 @@ const per = (key: 'userCPUTime' | 'systemCPUTime' | 'minorPageFault') => (after[
 seconds.sort((a, b) => a - b);
 const rss = after.maxRSS / 2 ** 20;
 console.log(
-  `${args.stage} pass, T = ${T}, ${args.hold} weights, ${runtime.threads} threads: median ${seconds[Math.floor(seconds.length / 2)].toFixed(2)} s ` +
+  `${args.stage === 'train' ? 'training step' : 'analyze pass'}, T = ${T}, ${args.hold} weights, ${runtime.threads} threads: median ${seconds[Math.floor(seconds.length / 2)].toFixed(2)} s ` +
     `(${seconds.map((s) => s.toFixed(2)).join(' ')}); per pass CPU user ${(per('userCPUTime') / 1e6).toFixed(2)} s, system ${(per('systemCPUTime') / 1e6).toFixed(2)} s, ` +
     `${(per('minorPageFault') / 1000).toFixed(0)}k page faults; peak RSS ${rss.toFixed(2)} GiB; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
 );

@@ -94,6 +94,8 @@ export interface NativeAddon {
   maskedSoftmax(scores: Float32Array, bias: Float32Array, heads: number, length: number, cols: number, out: Float32Array): void;
   /** dx = dy·y − Σ(dy·y)·y per row of cols elements: the gradient of a softmax y. */
   softmaxGrad(y: Float32Array, dy: Float32Array, cols: number, dx: Float32Array): void;
+  /** AdamW on one parameter in place (w, m, v); hyper = [gradScale, beta1, beta2, stepSize, correction2Sqrt, epsilon, decay]. */
+  adamwStep(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, hyper: Float64Array): void;
   info(): { config: string; corename: string; threads: number; processors: number };
   /** Keeps freed heap memory mapped for reuse (glibc); true when the allocator was tuned. */
   retainFreedMemory(): boolean;

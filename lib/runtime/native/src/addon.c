@@ -30,6 +30,7 @@ DECLARE_ENTRY(rope);
 DECLARE_ENTRY(rope_grad);
 DECLARE_ENTRY(masked_softmax);
 DECLARE_ENTRY(softmax_grad);
+DECLARE_ENTRY(adamw_step);
 
 #define CHECK(call)                                                              \
   do {                                                                           \
@@ -107,6 +108,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"ropeGrad", NULL, rope_grad, NULL, NULL, NULL, napi_default, NULL},
       {"maskedSoftmax", NULL, masked_softmax, NULL, NULL, NULL, napi_default, NULL},
       {"softmaxGrad", NULL, softmax_grad, NULL, NULL, NULL, napi_default, NULL},
+      {"adamwStep", NULL, adamw_step, NULL, NULL, NULL, napi_default, NULL},
       {"info", NULL, blas_info, NULL, NULL, NULL, napi_default, NULL},
       {"retainFreedMemory", NULL, retain_freed_memory, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
