@@ -77,6 +77,45 @@ describe('AdamW + global-norm clipping', () => {
   });
 });
 
+// On the native backend a parameter that owns its storage is updated in place by the addon; one
+// whose storage is shared (here with the tensor it was made from) takes the JavaScript loop.
+const nativeAvailable = await initRuntime({ backend: 'native', quiet: true }).then(() => true, () => false);
+await initRuntime({ backend: 'cpu', quiet: true });
+
+describe.runIf(nativeAvailable)('AdamW on the native backend', () => {
+  it('updates owned parameters in place, bit-identical to the JavaScript loop (threaded size, clip scale, decay)', async () => {
+    await initRuntime({ backend: 'native', quiet: true });
+    try {
+      const size = 300_000;
+      const series = (seed: number) => Float32Array.from({ length: size }, (_, i) => Math.sin(i * 0.37 + seed) * (1 + (i % 7)));
+      const initial = tf.tensor2d(series(1), [600, 500]);
+      const own = tf.tensor2d(series(1), [600, 500]);
+      const owned = new Map([['w', tf.variable(own)]]);
+      own.dispose();
+      const shared = new Map([['w', tf.variable(initial)]]);
+      const options = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01 };
+      const [a, b] = [new AdamW(owned, options), new AdamW(shared, options)];
+      const storage = owned.get('w')!.dataSync();
+      for (let step = 0; step < 3; step++) {
+        const grads = new Map([['w', tf.tensor2d(series(step + 2), [600, 500])]]);
+        const scale = step === 1 ? 0.37 : 1;
+        a.step(grads, 1e-3, scale);
+        b.step(grads, 1e-3, scale);
+        tf.dispose([...grads.values()]);
+      }
+      // Compared as booleans: a failing toBe on 300k-element arrays would spend minutes on its diff.
+      expect(owned.get('w')!.dataSync() === storage).toBe(true);
+      expect(shared.get('w')!.dataSync() === initial.dataSync()).toBe(false);
+      const [x, y] = [owned.get('w')!.dataSync() as Float32Array, shared.get('w')!.dataSync() as Float32Array];
+      expect(Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(Buffer.from(y.buffer, y.byteOffset, y.byteLength))).toBe(true);
+      expect(Array.from(x.slice(0, 5))).not.toEqual(Array.from(series(1).slice(0, 5)));
+      tf.dispose([initial, ...owned.values(), ...shared.values()]);
+    } finally {
+      await initRuntime({ backend: 'cpu', quiet: true });
+    }
+  });
+});
+
 describe('learning-rate schedules', () => {
   it('registers constant, linear and cosine', () => {
     expect(listSchedules().sort()).toEqual(['constant', 'cosine', 'linear']);

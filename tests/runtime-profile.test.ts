@@ -16,14 +16,16 @@ function run(profile: string) {
 }
 
 describe('LEAF_PROFILE', () => {
-  it('reports kernels and native calls with their call counts at exit', () => {
+  it('reports kernels, native calls and GEMM shapes with call counts, CPU time and rates at exit', () => {
     const out = run('1');
     expect(out.status).toBe(0);
-    expect(out.stderr).toMatch(/LEAF_PROFILE tfjs kernels: [\d.]+ s in \d+ names/);
-    expect(out.stderr).toMatch(/BatchMatMul\s+[\d.]+ s\s+[\d.]+ %\s+3 calls/);
+    expect(out.stderr).toMatch(/LEAF_PROFILE tfjs kernels: [\d.]+ s \([\d.]+ CPU-s\) in \d+ names/);
+    expect(out.stderr).toMatch(/BatchMatMul\s+[\d.]+ s\s+[\d.]+ %\s+[\d.]+ CPU-s\s+3 calls/);
     expect(out.stderr).toMatch(/LEAF_PROFILE native calls:/);
-    expect(out.stderr).toMatch(/sgemmBatched\s+[\d.]+ s\s+[\d.]+ %\s+3 calls/);
-    expect(out.stderr).toMatch(/unary\s+[\d.]+ s\s+[\d.]+ %\s+3 calls/);
+    expect(out.stderr).toMatch(/sgemmBatched\s+[\d.]+ s\s+[\d.]+ %\s+[\d.]+ CPU-s\s+3 calls/);
+    expect(out.stderr).toMatch(/unary\s+[\d.]+ s\s+[\d.]+ %\s+[\d.]+ CPU-s\s+3 calls/);
+    expect(out.stderr).toMatch(/LEAF_PROFILE GEMM shapes:/);
+    expect(out.stderr).toMatch(/sgemm 64×64×64\s+[\d.]+ s\s+[\d.]+ %\s+[\d.]+ CPU-s\s+3 calls\s+[\d.]+ GFLOP\/s, +([\d.]+|n\/a) per CPU-second/);
   });
 
   it('leaves kernels and the addon untouched when off', () => {

@@ -8,7 +8,7 @@ import type { ActivationName, AttentionProjections, DecoderLayout, LayerSpec, Li
 import { planAttention, type AttentionPlan } from './attention-plan.ts';
 import { ropeTables, rotateHalfMatrix } from './rope.ts';
 import { DecoderCache } from './kv-cache.ts';
-import { rmsNorm, siluGate } from './fused-ops.ts';
+import { maskedSoftmax, rmsNorm, rope, siluGate } from './fused-ops.ts';
 import { halfMatMul, halfRows, type HalfDtype, type HalfMatrix } from './half.ts';
 
 // Training and saliency need gradients, which tfjs-core's Node entry does not register; initRuntime
@@ -231,8 +231,8 @@ export class DecoderModel implements CausalLM {
       v = this.linear(h, projections.v);
     }
     if (ctx.rope) {
-      q = applyRope(q, ctx.rope.query, ctx.rope.rotate);
-      k = applyRope(k, ctx.rope.key, ctx.rope.rotate);
+      q = rope(q, ctx.rope.query.cos, ctx.rope.query.sin, ctx.rope.rotate);
+      k = rope(k, ctx.rope.key.cos, ctx.rope.key.sin, ctx.rope.rotate);
     } else {
       q = tf.mul(q, 1 / Math.sqrt(hd));
     }
@@ -250,7 +250,7 @@ export class DecoderModel implements CausalLM {
     // [B, H, T, hd] → [B, KVH, rep·T, hd] is a free reshape and one batched matMul serves them all.
     const rep = H / KVH;
     const scores = tf.reshape(tf.matMul(tf.reshape(q4, [B, KVH, rep * T, hd]), k4, false, true), [B, H, T, Tk]);
-    const probs = tf.softmax(tf.add(scores, ctx.bias)) as tf.Tensor4D;
+    const probs = maskedSoftmax(scores as tf.Tensor4D, ctx.bias);
     const context = tf.matMul(tf.reshape(probs, [B, KVH, rep * T, Tk]), v4);
     const merged = tf.reshape(tf.transpose(tf.reshape(context, [B, H, T, hd]), [0, 2, 1, 3]), [B * T, H * hd]) as tf.Tensor2D;
     return { context: merged, probs: ctx.outputAttentions ? probs : undefined, keys: k4, values: v4 };
@@ -293,11 +293,4 @@ function gradientInsideBackward(f: (x: tf.Tensor) => tf.Tensor, x: tf.Tensor, dy
   } finally {
     engine.state.activeTape = outer;
   }
-}
-
-/** HF rotate-half RoPE on a 2-D projection output [B·T, heads·d]: x·cos + rotate_half(x)·sin. */
-function applyRope(x: tf.Tensor2D, table: RopeTable, rotate: tf.Tensor2D): tf.Tensor2D {
-  const headDim = rotate.shape[0];
-  const rotated = tf.reshape(tf.matMul(tf.reshape(x, [-1, headDim]), rotate), x.shape);
-  return tf.add(tf.mul(x, table.cos), tf.mul(rotated, table.sin)) as tf.Tensor2D;
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { ownedNativeStorage } from '../../runtime/backends/native.ts';
 
 export interface AdamWOptions {
   beta1: number;
@@ -45,10 +46,17 @@ export class AdamW {
       const grad = grads.get(name);
       if (!grad) throw new Error(`AdamW: no gradient for parameter "${name}"`);
       const g = grad.dataSync() as Float32Array;
-      // dataSync may hand out the backend's own storage: update a copy.
-      const w = new Float32Array(param.dataSync() as Float32Array);
       const { m, v } = this.moments.get(name)!;
       const decay = weightDecay > 0 && param.rank >= 2 ? 1 - lr * weightDecay : 1;
+      // On the native backend a parameter that owns its storage is updated there, by a threaded C
+      // loop doing this loop's arithmetic: no copy of the weights, no garbage the size of the model.
+      const owned = ownedNativeStorage(param);
+      if (owned) {
+        owned.addon.adamwStep(owned.values, g, m, v, Float64Array.of(scale, beta1, beta2, stepSize, correction2Sqrt, epsilon, decay));
+        continue;
+      }
+      // dataSync may hand out the backend's own storage: update a copy.
+      const w = new Float32Array(param.dataSync() as Float32Array);
       for (let i = 0; i < w.length; i++) {
         // Rounded as a float32 multiply, as a scaled gradient tensor would be.
         const gi = scale === 1 ? g[i] : Math.fround(g[i] * scale);

@@ -7,6 +7,17 @@ import { profiledAddon, profiledKernel } from '../profile.ts';
 
 export const NATIVE_BACKEND = 'native';
 
+/**
+ * The native backend's own float32 storage of `t`, with the addon, when `t` is the only tensor
+ * holding that storage (writing into it changes nothing else); null on other backends or when the
+ * storage is shared (a clone, a reshape, the tensor a variable was made from).
+ */
+export function ownedNativeStorage(t: tf.Tensor): { values: Float32Array; addon: NativeAddon } | null {
+  if (!registered || tf.getBackend() !== NATIVE_BACKEND || t.dtype !== 'float32') return null;
+  const entry = (tf.backend() as MathBackendCPU).data.get(t.dataId) as { values?: unknown; refCount: number } | undefined;
+  return entry?.refCount === 1 && entry.values instanceof Float32Array ? { values: entry.values, addon: loadAddon() } : null;
+}
+
 let registered = false;
 
 /**

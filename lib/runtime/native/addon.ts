@@ -78,6 +78,24 @@ export interface NativeAddon {
   halfGemm(a: Float32Array, m: number, k: number, w: Uint16Array, wRows: number, wCols: number, transposeW: boolean, bf16: boolean, out: Float32Array): void;
   /** out[i, :] = float32(W[rows[i], :]) for a 16-bit W with `cols` columns. */
   widenRows(w: Uint16Array, cols: number, bf16: boolean, rows: Int32Array, out: Float32Array): void;
+  /** out = (x·r)·w per row of w.length, r = 1/√(mean(x²) + eps) written per row. */
+  rmsNorm(x: Float32Array, w: Float32Array, eps: number, out: Float32Array, r: Float32Array): void;
+  /** RMSNorm's gradients from the forward's r: dx per element, dw per column. */
+  rmsNormGrad(dy: Float32Array, x: Float32Array, w: Float32Array, r: Float32Array, dx: Float32Array, dw: Float32Array): void;
+  /** out = silu(g)·u. */
+  siluGate(g: Float32Array, u: Float32Array, out: Float32Array): void;
+  /** The gradients of siluGate w.r.t. g and u. */
+  siluGateGrad(dy: Float32Array, g: Float32Array, u: Float32Array, dg: Float32Array, du: Float32Array): void;
+  /** out = x·cos + rotate_half(x)·sin over heads of headDim elements. */
+  rope(x: Float32Array, cos: Float32Array, sin: Float32Array, headDim: number, out: Float32Array): void;
+  /** The gradient of rope w.r.t. x. */
+  ropeGrad(dy: Float32Array, cos: Float32Array, sin: Float32Array, headDim: number, dx: Float32Array): void;
+  /** out = softmax(scores + bias) over rows; scores [B, heads, length, cols], bias [B, 1, length, cols]. */
+  maskedSoftmax(scores: Float32Array, bias: Float32Array, heads: number, length: number, cols: number, out: Float32Array): void;
+  /** dx = dy·y − Σ(dy·y)·y per row of cols elements: the gradient of a softmax y. */
+  softmaxGrad(y: Float32Array, dy: Float32Array, cols: number, dx: Float32Array): void;
+  /** AdamW on one parameter in place (w, m, v); hyper = [gradScale, beta1, beta2, stepSize, correction2Sqrt, epsilon, decay]. */
+  adamwStep(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, hyper: Float64Array): void;
   info(): { config: string; corename: string; threads: number; processors: number };
   /** Keeps freed heap memory mapped for reuse (glibc); true when the allocator was tuned. */
   retainFreedMemory(): boolean;

@@ -6,7 +6,7 @@
   "targets": [
     {
       "target_name": "leaf_native",
-      "sources": ["src/addon.c", "src/args.c", "src/gemm.c", "src/elementwise.c", "src/layout.c", "src/parallel.c", "src/logsumexp.c", "src/half.c"],
+      "sources": ["src/addon.c", "src/args.c", "src/gemm.c", "src/elementwise.c", "src/layout.c", "src/parallel.c", "src/logsumexp.c", "src/half.c", "src/fused.c", "src/adamw.c"],
       "include_dirs": ["<(openblas_include)"],
       "cflags": ["-O3", "-std=c11", "-Wall", "-Wextra"],
       "xcode_settings": { "OTHER_CFLAGS": ["-O3", "-std=c11"] },

@@ -2,6 +2,7 @@
 import { cpuUnsortedSegmentSumConfig } from '../cpu/UnsortedSegmentSum.ts';
 import { nativeBatchMatMulKernels } from './BatchMatMul.ts';
 import { nativeFusedMatMulKernels } from './_FusedMatMul.ts';
+import { nativeFusedKernels } from './fused.ts';
 import { nativeBinaryKernels } from './binary.ts';
 import { nativeConcatKernels } from './Concat.ts';
 import { nativeGatherV2Kernels } from './GatherV2.ts';
@@ -31,5 +32,6 @@ export const NATIVE_KERNEL_FACTORIES: NativeKernelFactory[] = [
   nativeConcatKernels,
   nativeGatherV2Kernels,
   nativeLogSumExpRowsKernels,
+  nativeFusedKernels,
   () => [cpuUnsortedSegmentSumConfig],
 ];

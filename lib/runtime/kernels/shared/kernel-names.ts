@@ -7,3 +7,20 @@
  */
 export const LOG_SUM_EXP_ROWS = 'LeafLogSumExpRows';
 export const SOFTMAX_SCALE_ROWS = 'LeafSoftmaxScaleRows';
+
+/**
+ * The decoder's fused element-wise chains (lib/models/fused-ops.ts), likewise used where the
+ * backend registers them: LeafRmsNorm(x [N, D], w [D]; eps) → [out [N, D], r [N]];
+ * LeafRmsNormGrad(dy, x, w, r) → [dx, dw]; LeafSiluGate(g, u) → silu(g)·u;
+ * LeafSiluGateGrad(dy, g, u) → [dg, du]; LeafRope(x, cos, sin; headDim) → x·cos + rotate_half(x)·sin;
+ * LeafRopeGrad(dy, cos, sin; headDim) → dx; LeafMaskedSoftmax(scores [B, H, T, Tk], bias [B, 1, T, Tk])
+ * → softmax(scores + bias) over the last axis; LeafSoftmaxGrad(y, dy) → dx.
+ */
+export const RMS_NORM = 'LeafRmsNorm';
+export const RMS_NORM_GRAD = 'LeafRmsNormGrad';
+export const SILU_GATE = 'LeafSiluGate';
+export const SILU_GATE_GRAD = 'LeafSiluGateGrad';
+export const ROPE = 'LeafRope';
+export const ROPE_GRAD = 'LeafRopeGrad';
+export const MASKED_SOFTMAX = 'LeafMaskedSoftmax';
+export const SOFTMAX_GRAD = 'LeafSoftmaxGrad';
