@@ -29,7 +29,7 @@ import { AdamW, getLoss, globalNormScale } from '../lib/distill/index.ts';
 import { accumulateMicroBatch, type StepContext } from '../lib/distill/step.ts';
 import { LiveTeacher } from '../lib/distill/teacher/live.ts';
 import type { EncodedRow } from '../lib/distill/data/encode.ts';
-import { loadModel } from '../lib/models/index.ts';
+import { heldWeights, loadModel } from '../lib/models/index.ts';
 import { getArchitecture } from '../lib/models/architectures/index.ts';
 import { writeCheckpointTensors } from '../lib/models/checkpoint.ts';
 import { layoutTensors } from '../lib/models/layout-tensors.ts';
@@ -93,6 +93,8 @@ interface SideResult {
   threads: number;
   deltas?: number[][];
   losses?: number[];
+  /** The dtype leaf held each model's matrices in (PyTorch always widens to float32). */
+  held?: string;
 }
 
 if (args.worker) {
@@ -138,7 +140,7 @@ try {
   });
   console.log(`${args.model} ${args.stage}${studentModel !== args.model ? ` (student ${studentModel})` : ''}: ${args.stage === 'analyze' ? `${N} samples` : `${STEPS} steps of B=1 over ${N} samples`}, T = ${tokens.join('/')} tokens, checkpoints ${dtype} in ${dirname(teacherDir)}`);
   console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; measured sgemm roofline ${sgemm.toFixed(0)} GFLOP/s (2048³, ${runtime.threads} threads, best of 3)`);
-  console.log(`fairness: same token ids (leaf's chat rendering with the Qwen tokenizer), same checkpoints (leaf holds BF16 matrices as stored and widens them panel by panel in its GEMM; PyTorch widens them to float32 on load), ${runtime.threads} threads each, q/k/v biases on both, LM head on the rows that predict response tokens only, one untimed warm-up ${args.stage === 'analyze' ? 'sample' : 'step'} per process, ${ROUNDS} alternating rounds (leaf, PyTorch, ...), each side in its own process`);
+  console.log(`fairness: same token ids (leaf's chat rendering with the Qwen tokenizer), same checkpoints (PyTorch widens them to float32 on load; leaf holds them as its line below says: analyze as --hold auto decides, the distill teacher as stored), ${runtime.threads} threads each, q/k/v biases on both, LM head on the rows that predict response tokens only, one untimed warm-up ${args.stage === 'analyze' ? 'sample' : 'step'} per process, ${ROUNDS} alternating rounds (leaf, PyTorch, ...), each side in its own process`);
 
   const leaf: SideResult[] = [];
   const torch: SideResult[] = [];
@@ -151,7 +153,7 @@ try {
     const seconds = median(results.flatMap((r) => r.seconds));
     const rate = mean(flops) / seconds / 1e9;
     const rss = Math.max(...results.map((r) => r.peak_rss_bytes));
-    console.log(`${label.padEnd(8)} ${results[0].version} (${results[0].threads} threads): ${seconds.toFixed(2)} s/${unit} (median of ${results.flatMap((r) => r.seconds).length}), ${(mean(tokens) / seconds).toFixed(0)} tokens/s, peak RSS ${(rss / 2 ** 30).toFixed(2)} GiB, ${rate.toFixed(0)} GFLOP/s = ${((100 * rate) / sgemm).toFixed(0)} % of the sgemm roofline`);
+    console.log(`${label.padEnd(8)} ${results[0].version} (${results[0].threads} threads): ${seconds.toFixed(2)} s/${unit} (median of ${results.flatMap((r) => r.seconds).length}), ${(mean(tokens) / seconds).toFixed(0)} tokens/s, peak RSS ${(rss / 2 ** 30).toFixed(2)} GiB, ${rate.toFixed(0)} GFLOP/s = ${((100 * rate) / sgemm).toFixed(0)} % of the sgemm roofline${results[0].held ? `; held ${results[0].held}` : ''}`);
     return { seconds, rss };
   };
   const l = report('leaf', leaf);
@@ -293,7 +295,8 @@ async function leafAnalyze(spec: Spec): Promise<Omit<SideResult, 'peak_rss_bytes
     const rows = await readAttributions(result.attributions!);
     const perSample = result.manifest.timings.score / spec.samples.length;
     const runtime = await initRuntime({ backend: 'native' });
-    return { seconds: spec.samples.map(() => perSample), deltas: rows.map((r) => r.delta), version: `leaf ${runtime.backend}`, threads: runtime.threads };
+    const held = Object.entries(result.manifest.models).map(([role, model]) => `${role} ${model.dtype}`).join(', ');
+    return { seconds: spec.samples.map(() => perSample), deltas: rows.map((r) => r.delta), version: `leaf ${runtime.backend}`, threads: runtime.threads, held };
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
@@ -327,5 +330,5 @@ async function leafDistill(spec: Spec): Promise<Omit<SideResult, 'peak_rss_bytes
       losses.push(loss);
     }
   }
-  return { seconds, losses, version: `leaf ${runtime.backend}`, threads: runtime.threads };
+  return { seconds, losses, version: `leaf ${runtime.backend}`, threads: runtime.threads, held: `teacher ${heldWeights(spec.teacher).dtype}, student F32 (trained)` };
 }
