@@ -145,7 +145,7 @@ try {
   const leaf: SideResult[] = [];
   const torch: SideResult[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    leaf.push(runSide('leaf', process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--worker', specPath]));
+    leaf.push(runSide('leaf', process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--worker', specPath]));
     if (!skipTorch) torch.push(runSide('PyTorch', '/usr/bin/python3', [fileURLToPath(new URL('./bench-scale-torch.py', import.meta.url)), specPath]));
   }
   const unit = args.stage === 'analyze' ? 'sample' : 'step';
@@ -291,6 +291,9 @@ async function leafAnalyze(spec: Spec): Promise<Omit<SideResult, 'peak_rss_bytes
   try {
     const options = { ...analyzeDefaults, ...paperMethod, teacher: spec.teacher, student: spec.student, data: spec.data, batchSize: 1, progress: false, backend: 'native' as const };
     await runAnalyze({ ...options, out: join(root, 'warm-up'), limit: 1 });
+    // The warm-up's models are freed only when V8 collects their arrays; collected, their memory is
+    // reused by the timed run (and counted by its pre-flight), as PyTorch's timed samples reuse its warm-up's.
+    (globalThis as { gc?: () => void }).gc?.();
     const result = await runAnalyze({ ...options, out: join(root, 'out') });
     const rows = await readAttributions(result.attributions!);
     const perSample = result.manifest.timings.score / spec.samples.length;

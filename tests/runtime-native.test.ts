@@ -4,6 +4,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { retainedFreeBytes } from '../lib/runtime/backends/native.ts';
+import { memoryLimit } from '../lib/runtime/memory.ts';
 import { initRuntime } from '../lib/runtime/index.ts';
 import { LOG_SUM_EXP_ROWS, SOFTMAX_SCALE_ROWS } from '../lib/runtime/kernels/shared/kernel-names.ts';
 
@@ -89,6 +93,25 @@ describe('native backend', () => {
     expect(native.backend).toBe('native');
     expect(native.blas).toMatch(/^OpenBLAS \d+\.\d+/);
     expect(native.threads).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe.runIf(nativeAvailable)('freed memory kept by the heap', () => {
+  it('counts as available to the pre-flight once tfjs frees it', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    gc();
+    const before = retainedFreeBytes();
+    tf.dispose(tf.fill([64 * 1024 * 1024], 1)); // 256 MiB of float32
+    let freed = 0;
+    // V8 may release array buffers on a background thread after the collection.
+    for (let tries = 0; tries < 50 && freed < 200 * 1024 ** 2; tries++) {
+      gc();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      freed = retainedFreeBytes() - before;
+    }
+    expect(freed).toBeGreaterThan(200 * 1024 ** 2);
+    expect(memoryLimit('native').what).toMatch(/freed and kept by this process/);
   });
 });
 

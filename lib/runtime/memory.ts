@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { freemem, totalmem } from 'node:os';
 import type { DecoderConfig } from '../models/types.ts';
+import { retainedFreeBytes } from './backends/native.ts';
 
 const FLOAT_BYTES = 4;
 const GiB = 1024 ** 3;
@@ -164,11 +165,17 @@ export interface MemoryLimit {
 }
 
 /** The memory a run may use: an explicit --memory-limit, the wasm heap, else what the machine has available now. */
+const KEPT_SHOWN = 64 * 1024 ** 2;
+
 export function memoryLimit(backend: string, overrideGb?: number): MemoryLimit {
   if (overrideGb) return { bytes: overrideGb * GiB, what: '--memory-limit' };
   if (backend === 'wasm') return { bytes: WASM_HEAP_BYTES, what: 'the wasm backend heap (4 GiB)' };
   const available = availableMemory();
-  return { bytes: available, what: `available memory (MemAvailable ${formatBytes(available)} of ${formatBytes(totalmem())}; --memory-limit overrides)` };
+  // Memory this process freed stays in its heap (the native backend turns trimming off): MemAvailable
+  // no longer shows it, but the run's own allocations reuse it first.
+  const retained = retainedFreeBytes();
+  const kept = retained >= KEPT_SHOWN ? ` + ${formatBytes(retained)} freed and kept by this process` : '';
+  return { bytes: available + retained, what: `available memory (MemAvailable ${formatBytes(available)}${kept} of ${formatBytes(totalmem())}; --memory-limit overrides)` };
 }
 
 export function formatBytes(bytes: number): string {

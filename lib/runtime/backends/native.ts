@@ -20,6 +20,11 @@ export function ownedNativeStorage(t: tf.Tensor): { values: Float32Array; addon:
 
 let registered = false;
 
+/** Heap memory this process freed and keeps for reuse once the native backend retains freed memory; else 0. */
+export function retainedFreeBytes(): number {
+  return registered ? loadAddon().retainedFreeBytes() : 0;
+}
+
 /**
  * `native` is the tfjs cpu backend (same class, same kernels) with the kernels that dominate a
  * transformer pass replaced: matmuls through OpenBLAS, element-wise and data-movement kernels in C.

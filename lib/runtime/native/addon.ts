@@ -99,6 +99,8 @@ export interface NativeAddon {
   info(): { config: string; corename: string; threads: number; processors: number };
   /** Keeps freed heap memory mapped for reuse (glibc); true when the allocator was tuned. */
   retainFreedMemory(): boolean;
+  /** Bytes freed but kept by the allocator for reuse (glibc), 0 where unknown. */
+  retainedFreeBytes(): number;
   setThreads(threads: number): void;
 }
 
