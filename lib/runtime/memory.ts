@@ -164,9 +164,10 @@ export interface MemoryLimit {
   what: string;
 }
 
-/** The memory a run may use: an explicit --memory-limit, the wasm heap, else what the machine has available now. */
+/** Retained free heap below this is not worth a mention in the pre-flight line. */
 const KEPT_SHOWN = 64 * 1024 ** 2;
 
+/** The memory a run may use: an explicit --memory-limit, the wasm heap, else what the machine has available now. */
 export function memoryLimit(backend: string, overrideGb?: number): MemoryLimit {
   if (overrideGb) return { bytes: overrideGb * GiB, what: '--memory-limit' };
   if (backend === 'wasm') return { bytes: WASM_HEAP_BYTES, what: 'the wasm backend heap (4 GiB)' };

@@ -202,29 +202,22 @@ static bool rope_args(napi_env env, napi_value *argv, const char *name, View *x,
   return true;
 }
 
-// rope(x, cos, sin, headDim, out): x holds whole heads of headDim; cos and sin are per element.
-DECLARE_ENTRY(rope) {
+// rope(x, cos, sin, headDim, out) and ropeGrad(dy, cos, sin, headDim, dx): the input holds whole
+// heads of headDim; cos and sin are per element. Each part reads its own field of the job (x or dy).
+static napi_value rope_entry(napi_env env, napi_callback_info info, const char *name, range_fn part) {
   napi_value argv[5];
-  if (!get_args(env, info, 5, argv, "rope")) return NULL;
-  View x, c, s, out;
+  if (!get_args(env, info, 5, argv, name)) return NULL;
+  View in, c, s, out;
   int64_t d;
-  if (!rope_args(env, argv, "rope", &x, &c, &s, &d, &out)) return NULL;
-  FusedJob job = {.x = x.data, .cos = c.data, .sin = s.data, .out = out.data, .cols = d};
-  parallel_for((int64_t)(x.length / (size_t)d), (int64_t)x.length, rope_part, &job);
+  if (!rope_args(env, argv, name, &in, &c, &s, &d, &out)) return NULL;
+  FusedJob job = {.x = in.data, .dy = in.data, .cos = c.data, .sin = s.data, .out = out.data, .cols = d};
+  parallel_for((int64_t)(in.length / (size_t)d), (int64_t)in.length, part, &job);
   return NULL;
 }
 
-// ropeGrad(dy, cos, sin, headDim, dx).
-DECLARE_ENTRY(rope_grad) {
-  napi_value argv[5];
-  if (!get_args(env, info, 5, argv, "ropeGrad")) return NULL;
-  View dy, c, s, dx;
-  int64_t d;
-  if (!rope_args(env, argv, "ropeGrad", &dy, &c, &s, &d, &dx)) return NULL;
-  FusedJob job = {.dy = dy.data, .cos = c.data, .sin = s.data, .out = dx.data, .cols = d};
-  parallel_for((int64_t)(dy.length / (size_t)d), (int64_t)dy.length, rope_grad_part, &job);
-  return NULL;
-}
+DECLARE_ENTRY(rope) { return rope_entry(env, info, "rope", rope_part); }
+
+DECLARE_ENTRY(rope_grad) { return rope_entry(env, info, "ropeGrad", rope_grad_part); }
 
 // --- Attention softmax with an additive bias shared by the heads: y = softmax(scores + bias) over
 // rows of scores [B, H, T, Tk], bias [B, 1, T, Tk]; gradient dx = dy·y − Σ(dy·y)·y per row, as
