@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { BackendValues, DataId, DataType } from '@tensorflow/tfjs-core';
 import { MathBackendCPU, version_cpu } from '@tensorflow/tfjs-backend-cpu';
 import { describeBlas, loadAddon, type NativeAddon } from '../native/addon.ts';
 import { NATIVE_KERNEL_FACTORIES } from '../kernels/native/index.ts';
 import { registerBackendProvider } from './registry.ts';
+import { nativeBufferPool } from './buffer-pool.ts';
 import { profiledAddon, profiledKernel } from '../profile.ts';
 
 export const NATIVE_BACKEND = 'native';
@@ -20,9 +22,42 @@ export function ownedNativeStorage(t: tf.Tensor): { values: Float32Array; addon:
 
 let registered = false;
 
-/** Heap memory this process freed and keeps for reuse once the native backend retains freed memory; else 0. */
+/** The cpu backend's storage, with kernel outputs recycled through the buffer pool (see buffer-pool.ts). */
+class NativeBackend extends MathBackendCPU {
+  override write(values: BackendValues, shape: number[], dtype: DataType): DataId {
+    nativeBufferPool.claim(values);
+    return super.write(values, shape, dtype);
+  }
+
+  override move(dataId: DataId, values: BackendValues, shape: number[], dtype: DataType, refCount: number): void {
+    nativeBufferPool.claim(values);
+    super.move(dataId, values, shape, dtype, refCount);
+  }
+
+  override disposeData(dataId: DataId, force = false): boolean {
+    const values = this.data.get(dataId)?.values;
+    const disposed = super.disposeData(dataId, force);
+    if (disposed && values && !this.data.has(dataId)) nativeBufferPool.release(values);
+    return disposed;
+  }
+
+  override readSync(dataId: DataId): BackendValues {
+    const values = super.readSync(dataId);
+    return nativeBufferPool.owns(values) ? (values as Float32Array | Int32Array).slice() : values;
+  }
+
+  override dispose(): void {
+    super.dispose();
+    nativeBufferPool.clear();
+  }
+}
+
+/**
+ * Memory this process freed and keeps for reuse: free heap once the native backend retains freed
+ * memory, and the buffers its pool holds for the next kernel outputs; else 0.
+ */
 export function retainedFreeBytes(): number {
-  return registered ? loadAddon().retainedFreeBytes() : 0;
+  return registered ? loadAddon().retainedFreeBytes() + nativeBufferPool.stats().pooledBytes : 0;
 }
 
 /**
@@ -40,7 +75,7 @@ function registerNativeBackend(addon: NativeAddon): void {
     tf.registerKernel({ ...config, kernelFunc: profiledKernel(config.kernelName, config.kernelFunc), backendName: NATIVE_BACKEND });
   for (const config of tf.getKernelsForBackend('cpu')) if (!overridden.has(config.kernelName)) register(config);
   for (const config of overrides) register(config);
-  tf.registerBackend(NATIVE_BACKEND, () => new MathBackendCPU());
+  tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend());
   // Every kernel output is a fresh typed array: without this, each one pays first-touch page faults.
   addon.retainFreedMemory();
   registered = true;

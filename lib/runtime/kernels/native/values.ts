@@ -1,6 +1,7 @@
-import { util, type TensorInfo, type TypedArray } from '@tensorflow/tfjs-core';
+import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { FourByteArray } from '../../native/addon.ts';
+import { nativeBufferPool } from '../../backends/buffer-pool.ts';
 
 /** The backend's own float32 buffer of `t` (no copy), or null when `t` is stored otherwise. */
 export function float32Values(backend: MathBackendCPU, t: TensorInfo): Float32Array | null {
@@ -16,18 +17,17 @@ export function fourByteValues(backend: MathBackendCPU, t: TensorInfo): FourByte
   return values instanceof Float32Array || values instanceof Int32Array ? values : null;
 }
 
+/** A zero-filled output array. */
 export function allocate(dtype: 'float32' | 'int32', size: number): FourByteArray {
-  return util.getTypedArrayFromDType(dtype, size) as TypedArray as FourByteArray;
+  return nativeBufferPool.take(dtype, size).fill(0);
 }
 
 /**
- * A fresh array with unspecified contents, for kernels that write every element of their output:
- * `new Float32Array(n)` zero-fills, which on large outputs costs as much as a binary op's arithmetic.
+ * An output array with unspecified contents (often a disposed tensor's), for kernels that write every
+ * element: zero-filling large outputs costs as much as a binary op's arithmetic.
  */
 export function uninitialized(dtype: 'float32' | 'int32', size: number): FourByteArray {
-  // allocUnsafeSlow: its own exactly-sized ArrayBuffer (never a slice of Node's shared pool), not zeroed.
-  const buffer = Buffer.allocUnsafeSlow(size * 4).buffer;
-  return dtype === 'float32' ? new Float32Array(buffer, 0, size) : new Int32Array(buffer, 0, size);
+  return nativeBufferPool.take(dtype, size);
 }
 
 export const uninitializedFloat32 = (size: number) => uninitialized('float32', size) as Float32Array;
