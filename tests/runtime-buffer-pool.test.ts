@@ -45,12 +45,18 @@ describe('BufferPool', () => {
     expect(pool.stats().pooledBytes).toBe(0);
   });
 
-  it('keeps no more than its limit', () => {
-    const pool = new BufferPool(capacityClass(BIG * 4));
-    const [a, b] = [pool.take('float32', BIG), pool.take('float32', BIG)];
-    for (const v of [a, b]) pool.claim(v);
-    for (const v of [a, b]) pool.release(v);
-    expect(pool.stats().pooledBytes).toBe(capacityClass(BIG * 4));
+  it('keeps no more than its limit, dropping the oldest free buffers first', () => {
+    const size = capacityClass(BIG * 4);
+    const pool = new BufferPool(2 * size);
+    const [a, b, c] = [pool.take('float32', BIG), pool.take('float32', BIG), pool.take('float32', 2 * BIG)];
+    for (const v of [a, b, c]) pool.claim(v);
+    pool.release(a);
+    pool.release(b);
+    expect(pool.stats().pooledBytes).toBe(2 * size);
+    pool.release(c); // twice the size: both older buffers go
+    expect(pool.stats().pooledBytes).toBe(capacityClass(2 * BIG * 4));
+    expect([a.buffer, b.buffer]).not.toContain(pool.take('float32', BIG).buffer);
+    expect(pool.take('float32', 2 * BIG).buffer).toBe(c.buffer);
   });
 });
 

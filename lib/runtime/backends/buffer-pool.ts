@@ -40,7 +40,10 @@ export function capacityClass(bytes: number): number {
 }
 
 export class BufferPool {
-  private readonly free = new Map<number, ArrayBuffer[]>();
+  /** Free buffers by capacity class. */
+  private readonly free = new Map<number, Set<ArrayBuffer>>();
+  /** Every free buffer, oldest release first: the first to go when the limit is reached. */
+  private readonly age = new Set<ArrayBuffer>();
   /** The one view the pool handed out for each buffer it may take back. */
   private readonly handedOut = new WeakMap<ArrayBuffer, Four>();
   /** Buffers currently stored by a live tensor. */
@@ -49,7 +52,10 @@ export class BufferPool {
   private reused = 0;
   private allocated = 0;
 
-  /** @param maxPooledBytes buffers beyond this many pooled bytes are left to the GC. */
+  /**
+   * @param maxPooledBytes at most this many bytes are kept free; beyond it the oldest free buffers
+   * are left to the GC (sequence lengths drift over a corpus, and with them the sizes in demand).
+   */
   constructor(private readonly maxPooledBytes: number) {}
 
   /** A view of `size` elements with unspecified contents. */
@@ -57,9 +63,9 @@ export class BufferPool {
     const bytes = size * 4;
     if (bytes < MIN_POOLED_BYTES) return dtype === 'float32' ? new Float32Array(size) : new Int32Array(size);
     const capacity = capacityClass(bytes);
-    let buffer = this.free.get(capacity)?.pop();
+    let buffer = this.free.get(capacity)?.values().next().value;
     if (buffer) {
-      this.pooled -= capacity;
+      this.forget(buffer);
       this.reused++;
     } else {
       // allocUnsafeSlow: its own ArrayBuffer (never a slice of Node's shared pool), not zero-filled.
@@ -86,11 +92,20 @@ export class BufferPool {
     this.stored.delete(buffer);
     if (this.handedOut.get(buffer) !== values) return;
     this.handedOut.delete(buffer);
-    if (this.pooled + buffer.byteLength > this.maxPooledBytes) return;
-    const list = this.free.get(buffer.byteLength);
-    if (list) list.push(buffer);
-    else this.free.set(buffer.byteLength, [buffer]);
+    if (buffer.byteLength > this.maxPooledBytes) return;
+    while (this.pooled + buffer.byteLength > this.maxPooledBytes) this.forget(this.age.values().next().value!);
+    const set = this.free.get(buffer.byteLength);
+    if (set) set.add(buffer);
+    else this.free.set(buffer.byteLength, new Set([buffer]));
+    this.age.add(buffer);
     this.pooled += buffer.byteLength;
+  }
+
+  /** Take a free buffer out of the pool (to hand out, or to leave to the GC). */
+  private forget(buffer: ArrayBuffer): void {
+    this.free.get(buffer.byteLength)!.delete(buffer);
+    this.age.delete(buffer);
+    this.pooled -= buffer.byteLength;
   }
 
   /** Whether `values` is a live pooled view, which a reader must copy rather than keep. */
@@ -102,6 +117,7 @@ export class BufferPool {
   /** Drop every free buffer (the GC frees them). */
   clear(): void {
     this.free.clear();
+    this.age.clear();
     this.pooled = 0;
   }
 
