@@ -18,7 +18,8 @@
  *    samples; analyse time of both in the same run (ratio) and passes per sample.
  * 2. Distillation per seed: KD (originals only); LeaF as in the paper (grad-l2 span
  *    counterfactuals, plain KL); LeaF with leaf's defaults (contrastive span counterfactuals +
- *    focus term toward the teacher's share), and the same with --focus-target zero. Accuracy on the shortcut-broken test split and the clean control, answers copying
+ *    focus term toward the teacher's share), the same with --focus-target zero, and the default with
+ *    --consistency-loss. Accuracy on the shortcut-broken test split and the clean control, answers copying
  *    the distractor, attention share on the distractor (test split).
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -74,6 +75,8 @@ const PAPER = { method: 'grad-l2', rule: 'percentile:p=0.05,cap=0.5' };
 const DEFAULT = { method: demoDefaults.method, rule: demoDefaults.rule };
 /** Each detector's analysis runs this many times, alternating with the other; its fastest run is the time reported. */
 const TIMING_ROUNDS = 2;
+/** --consistency-loss of the measured option row (from one-seed pilots: see the notes). */
+const CONSISTENCY_WEIGHT = 4;
 /** Passes per sample and model (forward-equivalents: a backward ≈ 2 forwards). */
 const PASSES: Record<string, string> = {
   'grad-l2': '1 forward + 1 backward (≈ 3 forward-equivalents)',
@@ -222,7 +225,7 @@ async function runFamily(family: string, backend: string) {
     return out;
   };
   const data = { paper: await prunedFor('paper'), default: await prunedFor('default') };
-  const runs: Record<'kd' | 'paper' | 'default' | 'zero', ModelEval[]> = { kd: [], paper: [], default: [], zero: [] };
+  const runs: Record<'kd' | 'paper' | 'default' | 'zero' | 'consistency', ModelEval[]> = { kd: [], paper: [], default: [], zero: [], consistency: [] };
   const seeds = Array.from({ length: Number(values.seeds) }, (_, i) => i);
   for (const seed of seeds) {
     const run = async (name: keyof typeof runs, path: string, extra: Record<string, unknown>) => {
@@ -234,7 +237,8 @@ async function runFamily(family: string, backend: string) {
     await run('paper', data.paper, { focusLoss: 0 });
     await run('default', data.default, { focusLoss: demoDefaults.focusLoss, attentionLayers: demoDefaults.attentionLayers });
     await run('zero', data.default, { focusLoss: demoDefaults.focusLoss, attentionLayers: demoDefaults.attentionLayers, focusTarget: 'zero' });
-    log(`${family} seed ${seed}: KD ${runs.kd.at(-1)!.test.toFixed(3)}, LeaF (paper) ${runs.paper.at(-1)!.test.toFixed(3)}, LeaF (default) ${runs.default.at(-1)!.test.toFixed(3)}, LeaF (focus target zero) ${runs.zero.at(-1)!.test.toFixed(3)}`);
+    await run('consistency', data.default, { focusLoss: demoDefaults.focusLoss, attentionLayers: demoDefaults.attentionLayers, consistencyLoss: CONSISTENCY_WEIGHT });
+    log(`${family} seed ${seed}: KD ${runs.kd.at(-1)!.test.toFixed(3)}, LeaF (paper) ${runs.paper.at(-1)!.test.toFixed(3)}, LeaF (default) ${runs.default.at(-1)!.test.toFixed(3)}, LeaF (focus target zero) ${runs.zero.at(-1)!.test.toFixed(3)}, LeaF (consistency ${CONSISTENCY_WEIGHT}) ${runs.consistency.at(-1)!.test.toFixed(3)}`);
   }
   const summarise = (evals: ModelEval[]) => ({
     test: stats(evals.map((e) => e.test)),
@@ -254,7 +258,7 @@ async function runFamily(family: string, backend: string) {
     settings: { samples: base.samples, evalSamples: base.evalSamples, seeds, steps: base.steps, batchSize: base.batchSize, lr: base.lr, focusLoss: demoDefaults.focusLoss, attentionLayers: demoDefaults.attentionLayers },
     selection: { samples: analysis.samples.length, teacherRight: [...teacherRight.values()].filter(Boolean).length, studentRight: [...studentRight.values()].filter(Boolean).length, teacherRightStudentWrong: tcsw.size },
     detection: { ...detectors, random },
-    distillation: { kd: summarise(runs.kd), paper: summarise(runs.paper), default: summarise(runs.default), zero: summarise(runs.zero), reference },
+    distillation: { kd: summarise(runs.kd), paper: summarise(runs.paper), default: summarise(runs.default), zero: summarise(runs.zero), consistency: summarise(runs.consistency), consistencyWeight: CONSISTENCY_WEIGHT, reference },
   };
 }
 
@@ -309,6 +313,7 @@ function markdown(parts: FamilyResult[]): string {
       + 'KD: originals only. LeaF (paper): originals + all span counterfactuals of the paper\'s detector (λ = 0.5, plain KL). '
       + `LeaF (default): originals + all span counterfactuals of the default detector, plus the focus term (--focus-loss ${parts[0].settings.focusLoss}, --attention-layers ${parts[0].settings.attentionLayers}) pulling the student's attention share on the flagged spans toward the teacher's. `
       + 'LeaF (focus target zero): the same with `--focus-target zero` (the share pulled toward 0), an option measured beside the default. '
+      + `LeaF (consistency ${CONSISTENCY_WEIGHT}): the default plus \`--consistency-loss ${CONSISTENCY_WEIGHT}\` (the student's output on each original pulled toward its own output with every flagged span removed), an option. `
       + `Test = shortcut broken (distractor always wrong, ${parts[0].settings.evalSamples} samples); clean = no distractor (control). Attention on distractor = share of the instruction's attention (response positions, mean over layers and heads) on the planted distractors, test split.`,
     '',
     '| family | model | test accuracy | clean accuracy | answers copying the distractor (test) | attention on distractor |',
@@ -324,6 +329,7 @@ function markdown(parts: FamilyResult[]): string {
         `| ${p.family} | LeaF (paper) | ${many(d.paper)} |`,
         `| ${p.family} | LeaF (default) | ${many(d.default)} |`,
         `| ${p.family} | LeaF (focus target zero) | ${many(d.zero)} |`,
+        `| ${p.family} | LeaF (consistency ${d.consistencyWeight}) | ${many(d.consistency)} |`,
         `| ${p.family} | teacher | ${one(d.reference.teacher)} |`,
       ];
     }),
@@ -354,13 +360,14 @@ function targets(p: FamilyResult): [string, string, boolean | null][] {
   const pct = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : `${(100 * x).toFixed(1)} %`);
   const d = p.detection.default;
   const s = p.distillation;
-  const leaf = (run: 'default' | 'zero') => ({
+  const leaf = (run: 'default' | 'zero' | 'consistency') => ({
     gain: s[run].test.mean !== null && s.kd.test.mean !== null ? s[run].test.mean - s.kd.test.mean : null,
     attention: s[run].attentionOnDistractor.mean !== null && s.kd.attentionOnDistractor.mean ? 1 - s[run].attentionOnDistractor.mean / s.kd.attentionOnDistractor.mean : null,
     cleanGap: s[run].clean.mean !== null && s.kd.clean.mean !== null ? s[run].clean.mean - s.kd.clean.mean : null,
   });
   const { gain, attention, cleanGap } = leaf('default');
   const zero = leaf('zero');
+  const consistency = leaf('consistency');
   const ratio = d.seconds / p.detection.paper.seconds;
   const cpuRatio = d.cpuSeconds / p.detection.paper.cpuSeconds;
   return [
@@ -373,5 +380,8 @@ function targets(p: FamilyResult): [string, string, boolean | null][] {
     ['option --focus-target zero: LeaF ≥ KD + 5 points (shortcut broken)', zero.gain === null ? 'n/a' : `${(100 * zero.gain).toFixed(1)} points`, zero.gain === null ? null : zero.gain >= 0.05],
     ['option --focus-target zero: attention ≥ 30 % lower than KD', zero.attention === null ? 'n/a' : `${(100 * zero.attention).toFixed(1)} % lower`, zero.attention === null ? null : zero.attention >= 0.3],
     ['option --focus-target zero: no loss on the clean control', zero.cleanGap === null ? 'n/a' : `LeaF − KD = ${(100 * zero.cleanGap).toFixed(1)} points`, zero.cleanGap === null ? null : zero.cleanGap >= 0],
+    [`option --consistency-loss ${s.consistencyWeight}: LeaF ≥ KD + 5 points (shortcut broken)`, consistency.gain === null ? 'n/a' : `${(100 * consistency.gain).toFixed(1)} points`, consistency.gain === null ? null : consistency.gain >= 0.05],
+    [`option --consistency-loss ${s.consistencyWeight}: attention ≥ 30 % lower than KD`, consistency.attention === null ? 'n/a' : `${(100 * consistency.attention).toFixed(1)} % lower`, consistency.attention === null ? null : consistency.attention >= 0.3],
+    [`option --consistency-loss ${s.consistencyWeight}: no loss on the clean control`, consistency.cleanGap === null ? 'n/a' : `LeaF − KD = ${(100 * consistency.cleanGap).toFixed(1)} points`, consistency.cleanGap === null ? null : consistency.cleanGap >= 0],
   ];
 }
