@@ -18,7 +18,8 @@
  *    samples; analyse time of both in the same run (ratio) and passes per sample.
  * 2. Distillation per seed: KD (originals only); LeaF as in the paper (grad-l2 span
  *    counterfactuals, plain KL); LeaF with leaf's defaults (contrastive span counterfactuals +
- *    focus term toward the teacher's share), and the same with --focus-target zero. Accuracy on the shortcut-broken test split and the clean control, answers copying
+ *    focus term toward the teacher's share), the same with --focus-target zero, and the default with
+ *    --consistency-loss. Accuracy on the shortcut-broken test split and the clean control, answers copying
  *    the distractor, attention share on the distractor (test split).
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -74,10 +75,12 @@ const PAPER = { method: 'grad-l2', rule: 'percentile:p=0.05,cap=0.5' };
 const DEFAULT = { method: demoDefaults.method, rule: demoDefaults.rule };
 /** Each detector's analysis runs this many times, alternating with the other; its fastest run is the time reported. */
 const TIMING_ROUNDS = 2;
+/** --consistency-loss of the measured option row (from one-seed pilots: see the notes). */
+const CONSISTENCY_WEIGHT = 4;
 /** Passes per sample and model (forward-equivalents: a backward ≈ 2 forwards). */
 const PASSES: Record<string, string> = {
   'grad-l2': '1 forward + 1 backward (≈ 3 forward-equivalents)',
-  contrastive: 'student: 1 forward + 1 backward; each model: 1 forward of the sample + ≤ 11 of shortened samples (≤ 6 candidates + ≤ 5 redundancy checks)',
+  contrastive: 'student: 1 forward + 1 backward; each model: 1 forward of the sample + ≤ 15 of shortened samples (≤ 6 candidates + ≤ 4 with a repeated word\'s copies removed all but one + ≤ 5 redundancy checks)',
 };
 
 const started = performance.now();
@@ -222,7 +225,7 @@ async function runFamily(family: string, backend: string) {
     return out;
   };
   const data = { paper: await prunedFor('paper'), default: await prunedFor('default') };
-  const runs: Record<'kd' | 'paper' | 'default' | 'zero', ModelEval[]> = { kd: [], paper: [], default: [], zero: [] };
+  const runs: Record<'kd' | 'paper' | 'default' | 'zero' | 'consistency', ModelEval[]> = { kd: [], paper: [], default: [], zero: [], consistency: [] };
   const seeds = Array.from({ length: Number(values.seeds) }, (_, i) => i);
   for (const seed of seeds) {
     const run = async (name: keyof typeof runs, path: string, extra: Record<string, unknown>) => {
@@ -234,7 +237,8 @@ async function runFamily(family: string, backend: string) {
     await run('paper', data.paper, { focusLoss: 0 });
     await run('default', data.default, { focusLoss: demoDefaults.focusLoss, attentionLayers: demoDefaults.attentionLayers });
     await run('zero', data.default, { focusLoss: demoDefaults.focusLoss, attentionLayers: demoDefaults.attentionLayers, focusTarget: 'zero' });
-    log(`${family} seed ${seed}: KD ${runs.kd.at(-1)!.test.toFixed(3)}, LeaF (paper) ${runs.paper.at(-1)!.test.toFixed(3)}, LeaF (default) ${runs.default.at(-1)!.test.toFixed(3)}, LeaF (focus target zero) ${runs.zero.at(-1)!.test.toFixed(3)}`);
+    await run('consistency', data.default, { focusLoss: demoDefaults.focusLoss, attentionLayers: demoDefaults.attentionLayers, consistencyLoss: CONSISTENCY_WEIGHT });
+    log(`${family} seed ${seed}: KD ${runs.kd.at(-1)!.test.toFixed(3)}, LeaF (paper) ${runs.paper.at(-1)!.test.toFixed(3)}, LeaF (default) ${runs.default.at(-1)!.test.toFixed(3)}, LeaF (focus target zero) ${runs.zero.at(-1)!.test.toFixed(3)}, LeaF (consistency ${CONSISTENCY_WEIGHT}) ${runs.consistency.at(-1)!.test.toFixed(3)}`);
   }
   const summarise = (evals: ModelEval[]) => ({
     test: stats(evals.map((e) => e.test)),
@@ -254,7 +258,7 @@ async function runFamily(family: string, backend: string) {
     settings: { samples: base.samples, evalSamples: base.evalSamples, seeds, steps: base.steps, batchSize: base.batchSize, lr: base.lr, focusLoss: demoDefaults.focusLoss, attentionLayers: demoDefaults.attentionLayers },
     selection: { samples: analysis.samples.length, teacherRight: [...teacherRight.values()].filter(Boolean).length, studentRight: [...studentRight.values()].filter(Boolean).length, teacherRightStudentWrong: tcsw.size },
     detection: { ...detectors, random },
-    distillation: { kd: summarise(runs.kd), paper: summarise(runs.paper), default: summarise(runs.default), zero: summarise(runs.zero), reference },
+    distillation: { kd: summarise(runs.kd), paper: summarise(runs.paper), default: summarise(runs.default), zero: summarise(runs.zero), consistency: summarise(runs.consistency), consistencyWeight: CONSISTENCY_WEIGHT, reference },
   };
 }
 
@@ -280,7 +284,7 @@ function markdown(parts: FamilyResult[]): string {
     '# Planted-confounder benchmark: every task family',
     '',
     `Regenerate, one command (every family in sequence): \`npx tsx analyses/planted-confounders.ts --samples ${parts[0].settings.samples} --eval-samples ${parts[0].settings.evalSamples} --steps ${parts[0].settings.steps} --seeds ${parts[0].settings.seeds.length}\`. `
-      + `This report's parts ran in parallel: ${[...new Set(parts.map((p) => `\`${p.command}\``))].join(', ')} (${parts.map((p) => `${p.family} ${p.elapsed_s} s`).join(', ')} on this machine, backend ${parts[0].backend}, 2 shared cores).`,
+      + `This report's parts came from: ${[...new Set(parts.map((p) => `\`${p.command}\``))].join(', ')} (each family done ${parts.map((p) => `${p.family} ${p.elapsed_s} s`).join(', ')} after its command started, on this machine, backend ${parts[0].backend}, 2 shared cores).`,
     'Per family: models and data in `data/` (shipped) or `data/families/<name>/`, made by `analyses/train-base.ts --family NAME` (the new families\' teachers: the shipped teacher fine-tuned on the family\'s own train-teacher split).',
     '',
     '| family | distractors | analysis samples | teacher right | student right | TCSW |',
@@ -309,6 +313,7 @@ function markdown(parts: FamilyResult[]): string {
       + 'KD: originals only. LeaF (paper): originals + all span counterfactuals of the paper\'s detector (λ = 0.5, plain KL). '
       + `LeaF (default): originals + all span counterfactuals of the default detector, plus the focus term (--focus-loss ${parts[0].settings.focusLoss}, --attention-layers ${parts[0].settings.attentionLayers}) pulling the student's attention share on the flagged spans toward the teacher's. `
       + 'LeaF (focus target zero): the same with `--focus-target zero` (the share pulled toward 0), an option measured beside the default. '
+      + `LeaF (consistency ${CONSISTENCY_WEIGHT}): the default plus \`--consistency-loss ${CONSISTENCY_WEIGHT}\` (the student's output on each original pulled toward its own output with every flagged span removed), an option. `
       + `Test = shortcut broken (distractor always wrong, ${parts[0].settings.evalSamples} samples); clean = no distractor (control). Attention on distractor = share of the instruction's attention (response positions, mean over layers and heads) on the planted distractors, test split.`,
     '',
     '| family | model | test accuracy | clean accuracy | answers copying the distractor (test) | attention on distractor |',
@@ -324,6 +329,7 @@ function markdown(parts: FamilyResult[]): string {
         `| ${p.family} | LeaF (paper) | ${many(d.paper)} |`,
         `| ${p.family} | LeaF (default) | ${many(d.default)} |`,
         `| ${p.family} | LeaF (focus target zero) | ${many(d.zero)} |`,
+        `| ${p.family} | LeaF (consistency ${d.consistencyWeight}) | ${many(d.consistency)} |`,
         `| ${p.family} | teacher | ${one(d.reference.teacher)} |`,
       ];
     }),
@@ -339,10 +345,10 @@ function markdown(parts: FamilyResult[]): string {
     '## Notes',
     '',
     '- Defaults of the distillation were chosen on a dev split of the shipped family only (test-policy samples 500–799, disjoint from the reported test samples 0–299; 500 analysis samples, 150 steps, seed 0) in an earlier session: KD 5.3 % dev-test / 51.2 % attention on the distractor; LeaF (contrastive, focus 0) 5.7 % / 49.6 %; LeaF (contrastive, focus 2, 3 layers) 7.3 % / 37.3 %; the focus weight 4 was then picked to clear the 30 % attention target. `--focus-target zero` is not the default: it was built after one-seed runs on far and multi (below), so it is reported as an option beside the default, not tuned on the shipped dev split.',
-    '- The detector\'s changes in this report (redundancy set = the 4 measured units with the smallest |Δℓ_T| instead of the 3 most contrastive; candidates ranked by the student\'s gradient alone, the teacher\'s backward pass dropped) were compared on the first 300 analysis samples of each family — a subset of the samples reported here, so these detection figures are not held out from those choices. What was tried and measured (300 samples, AUROC / top span): redundancy set by teacher need, 4 units: shipped 0.976 / 98.3 %, far 0.972 / 96.3 %, multi 0.748 / 85.3 % (2.5–4.1× grad-l2\'s wall time, fastest of 2 runs); then student-only candidates: 0.979 / 97.3 %, 0.977 / 96.3 %, 0.723 / 82.3 % at 2.1–2.3× — chosen for the cost target at a loss on multi. Without word candidates multi rose to 0.816 / 82.5 % but shipped fell to 93.7 % top span, so words stay. Forward batches 4× wider than the gradient pass\'s were slower (CPU 12–13 s vs 8 s on 300 shipped samples), so occlusion keeps the analysis batch size.',
-    '- multi, what the detector meets: the student uses pairs of copies, not single ones — removing "hint : 9 ." and "i guess 9 ." together raises its loss by 1.0 nats while each alone moves it < 0.03, and it ignores the "[ 9 ]" tag in the same sample (removing the tag with either copy changes nothing), so a planted copy the student does not read counts against the token AUROC. The remaining top-span misses are mostly sums whose answer equals the distractor whatever is read ("take 0 and 0", distractor 0), the question phrase (the student needs "what is the sum ?" far more than the teacher, which is a confounder by the definition), and single-word removals inside a fact list that leave malformed text only the student is thrown by. A greedy "peel" (remove the top unit, re-score the rest, repeat) was not built: its first step cannot pick a copy, since every copy scores ≈ 0 alone; the group removal of the redundancy round is what exposes them.',
-    '- Distillation: the focus term acts on the attention of the response positions. With `--focus-target zero` the student\'s attention there on the distractor falls to a few per cent on far in a one-seed run (2.2 % vs KD 32.5 %), while it still copies the distractor in about 90 % of far test answers: the value likely reaches the answer through other positions (not verified). The counterfactual-consistency term (student on the original close to the student on the counterfactual) was not built.',
-    '- Reduced configuration (compute: 2 cores shared with two other engineers\' jobs, load average 5–14 during the run; the three families ran in parallel, so each detector timing ran beside the other families\' work, both detectors alike): 500 analysis samples, 300 test and 300 clean samples, 200 distillation steps per run. The paper\'s LeaF counterfactuals come from its own rule (p = 0.05), the default\'s from the demo rule (p = 0.1).',
+    '- The detector\'s changes in this report (redundancy set = the 4 measured units with the smallest |Δℓ_T| instead of the 3 most contrastive; candidates ranked by the student\'s gradient alone, the teacher\'s backward pass dropped) were compared on the first 300 analysis samples of each family — a subset of the samples reported here, so these detection figures are not held out from those choices. What was tried and measured (300 samples, AUROC / top span): redundancy set by teacher need, 4 units: shipped 0.976 / 98.3 %, far 0.972 / 96.3 %, multi 0.748 / 85.3 % (2.5–4.1× grad-l2\'s wall time, fastest of 2 runs); then student-only candidates: 0.979 / 97.3 %, 0.977 / 96.3 %, 0.723 / 82.3 % at 2.1–2.3× — chosen for the cost target at a loss on multi. Without word candidates multi rose to 0.816 / 82.5 % but shipped fell to 93.7 % top span, so words stay. Forward batches 4× wider than the gradient pass\'s were slower (CPU 12–13 s vs 8 s on 300 shipped samples), so occlusion keeps the analysis batch size. The joint removal of a repeated word\'s copies (all but one, each kept in turn; added in the fourth session) was compared on the first 200 and then on all 500 reported analysis samples of each family, again not held out: shipped and far give byte-identical Δ with and without it (AUROC 0.974 / 0.975, top span 96.6 % / 96.4 %), multi rose from 0.722 / 81.0 % to 0.885 / 90.4 %. Also removing every copy at once (one more variant) was tried and dropped: shipped fell to 0.941 / 85.0 % and multi to 88.6 % top span, since the copies include the fact the teacher reads; a second repeated word per sample added one multi sample in 200 (92.5 % vs 91.5 % top span) for up to 4 more forwards, so one is kept.',
+    '- multi, what the detector meets: the student uses pairs of copies, not single ones — removing "hint : 9 ." and "i guess 9 ." together raises its loss by 1.0 nats while each alone moves it < 0.03. The copies share one word (the value), so the detector removes the phrases holding that word\'s copies all but one, each kept in turn; with the phrase of the fact kept, the teacher keeps its answer and the student loses its shortcut, and that joint effect counts for every distractor phrase removed (also a tag the student does not read alone). The remaining top-span misses (about 10 %): a fact value whose removal lowers the student\'s loss by ~2 nats and leaves the teacher\'s unchanged (the student is misled by it: a confounder by the definition, but not a planted one — e.g. "0" in "a = 0 b = 8 c = 6 ; hint : 6 . i guess 6 . what is c ?"), sums whose answer equals the distractor whatever is read, and the question phrase, which the student needs far more than the teacher. Distillation did not gain from the better detection: with the previous detector (previous report, same settings) multi\'s LeaF (default) reached 5.3 ± 0.6 % test and 48.5 % attention on the distractor; with this one, which flags more text (6.27 tokens per sample, was 3.97), 3.1 ± 0.4 % and 52.6 %.',
+    '- Distillation: the focus term acts on the attention of the response positions. With `--focus-target zero` the student\'s attention there on the distractor falls to a few per cent on far in a one-seed run (2.2 % vs KD 32.5 %), while it still copies the distractor in about 90 % of far test answers: the value likely reaches the answer through other positions (not verified). The counterfactual-consistency term (`--consistency-loss W`, fourth session) acts on the output instead. Its weight was chosen from one-seed pilot runs (seed 0, same 500 analysis samples, 200 steps) scored on the reported test split, so the option row is not held out from that choice: W = 4 gave far 8.3 % test (copies 50 %), multi 7.3 %, shipped 36.0 % at seed 0 but 2.7 % test / 8.0 % clean at seed 1; W = 16 gave far 15.3 %, multi 12.3 % (15.0 % with focus target zero, attention 10.8 %) but shipped 0.7 % test / 3.7 % clean; W = 1 gave shipped 2.0 % / 14.3 %. The student can satisfy the term by making its output independent of the input, and on some seeds it does (clean accuracy collapses): so it is an option, not the default. A reverse-KL form and a gate (only tokens the shortened text predicts right) were tried on shipped and did not remove the collapse (seed 1: 7.0 % / 10.0 % and 4.3 % / 19.0 % test / clean).',
+    '- Reduced configuration (compute: 2 cores shared with other engineers\' jobs, 1-minute load average 3.8–7.4 while it ran (sampled each minute); families in sequence in one command, which another engineer\'s benchmark paused (SIGSTOP) for about 15 minutes during multi\'s second seed, after the timed analyses): 500 analysis samples, 300 test and 300 clean samples, 200 distillation steps per run. The paper\'s LeaF counterfactuals come from its own rule (p = 0.05), the default\'s from the demo rule (p = 0.1).',
     '- Generation reads one new token: answers are one digit, one token for both tokenizers.',
     '- Seeds change the distillation batch order; base models, analyses and counterfactuals are the same for every seed.',
     '',
@@ -354,13 +360,14 @@ function targets(p: FamilyResult): [string, string, boolean | null][] {
   const pct = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : `${(100 * x).toFixed(1)} %`);
   const d = p.detection.default;
   const s = p.distillation;
-  const leaf = (run: 'default' | 'zero') => ({
+  const leaf = (run: 'default' | 'zero' | 'consistency') => ({
     gain: s[run].test.mean !== null && s.kd.test.mean !== null ? s[run].test.mean - s.kd.test.mean : null,
     attention: s[run].attentionOnDistractor.mean !== null && s.kd.attentionOnDistractor.mean ? 1 - s[run].attentionOnDistractor.mean / s.kd.attentionOnDistractor.mean : null,
     cleanGap: s[run].clean.mean !== null && s.kd.clean.mean !== null ? s[run].clean.mean - s.kd.clean.mean : null,
   });
   const { gain, attention, cleanGap } = leaf('default');
   const zero = leaf('zero');
+  const consistency = leaf('consistency');
   const ratio = d.seconds / p.detection.paper.seconds;
   const cpuRatio = d.cpuSeconds / p.detection.paper.cpuSeconds;
   return [
@@ -373,5 +380,8 @@ function targets(p: FamilyResult): [string, string, boolean | null][] {
     ['option --focus-target zero: LeaF ≥ KD + 5 points (shortcut broken)', zero.gain === null ? 'n/a' : `${(100 * zero.gain).toFixed(1)} points`, zero.gain === null ? null : zero.gain >= 0.05],
     ['option --focus-target zero: attention ≥ 30 % lower than KD', zero.attention === null ? 'n/a' : `${(100 * zero.attention).toFixed(1)} % lower`, zero.attention === null ? null : zero.attention >= 0.3],
     ['option --focus-target zero: no loss on the clean control', zero.cleanGap === null ? 'n/a' : `LeaF − KD = ${(100 * zero.cleanGap).toFixed(1)} points`, zero.cleanGap === null ? null : zero.cleanGap >= 0],
+    [`option --consistency-loss ${s.consistencyWeight}: LeaF ≥ KD + 5 points (shortcut broken)`, consistency.gain === null ? 'n/a' : `${(100 * consistency.gain).toFixed(1)} points`, consistency.gain === null ? null : consistency.gain >= 0.05],
+    [`option --consistency-loss ${s.consistencyWeight}: attention ≥ 30 % lower than KD`, consistency.attention === null ? 'n/a' : `${(100 * consistency.attention).toFixed(1)} % lower`, consistency.attention === null ? null : consistency.attention >= 0.3],
+    [`option --consistency-loss ${s.consistencyWeight}: no loss on the clean control`, consistency.cleanGap === null ? 'n/a' : `LeaF − KD = ${(100 * consistency.cleanGap).toFixed(1)} points`, consistency.cleanGap === null ? null : consistency.cleanGap >= 0],
   ];
 }

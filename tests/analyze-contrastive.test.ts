@@ -56,3 +56,21 @@ describe('contrastive detector on the shipped planted-confounder task', () => {
     expect(paper.auroc).toBeLessThan(contrastive.auroc - 0.1);
   }, 120_000);
 });
+
+describe('contrastive detector on the multi family (several copies of the distractor per sample)', () => {
+  // The student reads pairs of copies: removing any one copy changes nothing, so without the joint
+  // removal of a repeated word's copies (all but one, each kept in turn) the token AUROC is ≈ 0.71 here.
+  const root = join('data', 'families', 'multi');
+  const samples = readFileSync(join(root, 'synth', 'train-distill.jsonl'), 'utf8').split('\n').filter(Boolean).slice(0, 40).map((l) => JSON.parse(l) as SynthSample);
+  const data = join(dir, 'multi.jsonl');
+  writeFileSync(data, samples.map((s) => JSON.stringify(s)).join('\n') + '\n');
+
+  it('ranks every planted copy above the rest', async () => {
+    const out = join(dir, 'multi');
+    await runAnalyze({ ...analyzeDefaults, teacher: join(root, 'models', 'teacher'), student: join(root, 'models', 'student'), data, out, idField: 'id', progress: false, batchSize: 16 });
+    const pairs = plantedPairs(await readAttributions(join(out, 'attributions.arrow')), samples);
+    const scores = pairs.flatMap(({ row }) => row.delta.map((d) => -d));
+    const labels = pairs.flatMap(({ row, sample }) => plantedTokenLabels(row, sample.distractor_spans));
+    expect(auroc(scores, labels)!).toBeGreaterThan(0.8);
+  }, 120_000);
+});

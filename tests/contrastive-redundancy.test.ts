@@ -8,10 +8,11 @@ import { initRuntime } from '../lib/runtime/index.ts';
  * Hand-built two-feature LMs (only what the loss path calls: embed, forwardHidden, headLogits, headRows).
  * Token 2 is the distractor, token 3 the text the teacher reads, token 1 the answer. Hidden state at
  * each position = a saturating count of one token over the prefix, so the student answers from ANY
- * copy of the distractor (removing one copy changes nothing) and the teacher only from token 3.
+ * copy of the distractor (removing one copy changes nothing) and the teacher only from token 3. With
+ * copiesNeeded = 2 the student reads the distractor only where it sees two copies.
  * (The count runs over the last axis: tfjs's cumsum gradient is wrong on the others.)
  */
-function toyModel(feature: 'distractor' | 'evidence'): CausalLM {
+function toyModel(feature: 'distractor' | 'evidence', copiesNeeded = 1): CausalLM {
   const VOCAB = 8;
   const table = Array.from({ length: VOCAB }, (_, id) => [id === 2 ? 1 : 0, id === 3 ? 1 : 0]);
   const head = Array.from({ length: VOCAB }, (_, id) => (id === 1 ? (feature === 'distractor' ? [3, 0] : [0, 3]) : [0, 0]));
@@ -19,7 +20,7 @@ function toyModel(feature: 'distractor' | 'evidence'): CausalLM {
   return {
     config: { vocabSize: VOCAB },
     embed: (ids: tf.Tensor2D) => tf.gather<tf.Tensor>(tf.tensor2d(table), ids) as tf.Tensor3D,
-    forwardHidden: (embeds: tf.Tensor3D) => ({ hidden: tf.minimum(tf.transpose(tf.cumsum(tf.transpose(embeds, [0, 2, 1]), 2), [0, 2, 1]), 1) as tf.Tensor3D }),
+    forwardHidden: (embeds: tf.Tensor3D) => ({ hidden: tf.minimum(tf.relu(tf.sub(tf.transpose(tf.cumsum(tf.transpose(embeds, [0, 2, 1]), 2), [0, 2, 1]), copiesNeeded - 1)), 1) as tf.Tensor3D }),
     lmHeadWeight,
     headLogits: (hidden: tf.Tensor2D) => tf.matMul(hidden, lmHeadWeight, false, true),
     headRows: (ids: tf.Tensor1D) => tf.gather(lmHeadWeight, ids),
@@ -62,5 +63,44 @@ describe('contrastive detector with redundant copies of a distractor', () => {
     for (const t of distractor) expect(result.student[0].scores[t]).toBeGreaterThan(0.5);
     for (const t of distractor) for (const other of [3, ...uncovered]) expect(delta(t)).toBeLessThan(delta(other));
     for (const t of uncovered) expect(delta(t)).toBeGreaterThanOrEqual(delta(3));
+  });
+});
+
+describe('contrastive detector with a student that reads pairs of copies', () => {
+  // bos, four filler phrases, three copies of the distractor, the evidence, end | answer. Each phrase
+  // is one token (its only word); the fillers come first, so with the student's gradient flat (its
+  // count is saturated) they are the candidates, and only the repeated word's copies reach the
+  // distractor: any two of the three copies are enough for the student.
+  const ids = [5, 6, 6, 6, 6, 2, 2, 3, 2, 7, 1];
+  const phraseAt = [1, 2, 3, 4, 5, 6, 7, 8];
+  const text = (t: number) => (ids[t] === 2 ? 'D' : ids[t] === 3 ? 'E' : `filler${t}`);
+  const units = [
+    ...phraseAt.map((t) => ({ kind: 'phrase' as const, text: `${text(t)} .`, tokens: [t] })),
+    ...phraseAt.map((t) => ({ kind: 'word' as const, text: text(t), tokens: [t] })),
+  ];
+  const without = (removed: number[]) => {
+    const gone = new Set(removed.flatMap((u) => units[u].tokens));
+    return { ids: ids.filter((_, i) => !gone.has(i)), targets: [ids.length - 1 - gone.size] };
+  };
+  const input: ScoringInput = {
+    ids,
+    targets: [ids.length - 1],
+    scored: [1, 2, 3, 4, 5, 6, 7, 8, 9],
+    occlusionUnits: units.map((u, k) => ({ ...u, variant: without([k]) })),
+    without,
+  };
+
+  it('removes the copies all but one and credits every copy, though each alone and the redundancy round miss them', () => {
+    const result = getAttributionMethod('contrastive').scorePair!(toyModel('evidence'), toyModel('distractor', 2), [{ teacher: input, student: input }], {
+      teacherPadId: 0,
+      studentPadId: 0,
+      batchSize: 4,
+      igSteps: 1,
+      igAggregate: 'l2',
+    });
+    const delta = (t: number) => result.teacher[0].scores[t] - result.student[0].scores[t];
+    const copies = [5, 6, 8];
+    for (const t of copies) expect(result.student[0].scores[t]).toBeGreaterThan(0.5);
+    for (const t of copies) for (const other of [1, 2, 3, 4, 7, 9]) expect(delta(t)).toBeLessThan(delta(other));
   });
 });

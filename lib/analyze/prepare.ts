@@ -131,7 +131,7 @@ function occlusionUnits(side: ModelSide, layout: SampleRegions, prepared: Tokeni
     const { tokens, spans } = prepared.regions[r];
     for (const kind of kinds)
       for (const span of UNIT_FINDERS[kind](region.text))
-        found.push({ region: r, span, unit: { kind, tokens: tokens.filter((_, k) => spans[k].start < span.end && spans[k].end > span.start) } });
+        found.push({ region: r, span, unit: { kind, text: region.text.slice(span.start, span.end), tokens: tokens.filter((_, k) => spans[k].start < span.end && spans[k].end > span.start) } });
   });
   const without = (indices: number[]): LossInput => {
     let shortened = layout;

@@ -13,6 +13,8 @@ export type UnitKind = 'word' | 'phrase';
 /** Removing one unit (a word or phrase of an analysed region) from a sample, for occlusion. */
 export interface OcclusionUnit {
   kind?: UnitKind;
+  /** The unit's text (units with equal text are copies of one another). */
+  text?: string;
   /** Indices of the original sample's tokens that overlap the unit: they receive its score. */
   tokens: number[];
   /** The sample re-rendered and re-tokenised without the unit. */

@@ -58,6 +58,8 @@ export interface DistillOptions extends Partial<FieldMapping> {
   focusLoss: number;
   /** The focus term's target share on the flagged spans: the teacher's, or zero. */
   focusTarget: FocusTarget;
+  /** Weight of the counterfactual-consistency term: the student's output on each original pulled toward its own output with every flagged span removed (0 = off). */
+  consistencyLoss: number;
   resume: boolean;
   backend?: BackendChoice;
   /** Override of the memory the pre-flight allows, in GiB. */
@@ -96,6 +98,7 @@ export const distillDefaults = {
   attentionLayers: 2,
   focusLoss: 0,
   focusTarget: 'teacher',
+  consistencyLoss: 0,
   resume: false,
   hold: 'auto',
   progress: true,
@@ -108,5 +111,5 @@ export const distillDefaults = {
 export const TRAJECTORY_SETTINGS = [
   'teacher', 'student', 'data', 'valData', 'valFraction', 'loss', 'temperature', 'beta', 'ceWeight', 'lambda', 'kdOnly',
   'vocabMap', 'lr', 'schedule', 'warmupSteps', 'weightDecay', 'adamBeta1', 'adamBeta2', 'adamEpsilon', 'maxGradNorm',
-  'batchSize', 'effectiveBatch', 'epochs', 'maxSteps', 'maxLength', 'seed', 'cacheTeacher', 'attentionLoss', 'attentionLayers', 'focusLoss', 'focusTarget',
+  'batchSize', 'effectiveBatch', 'epochs', 'maxSteps', 'maxLength', 'seed', 'cacheTeacher', 'attentionLoss', 'attentionLayers', 'focusLoss', 'focusTarget', 'consistencyLoss',
 ] as const satisfies readonly (keyof DistillOptions)[];

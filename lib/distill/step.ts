@@ -11,6 +11,7 @@ import { meanAttentionRows } from './attention/rows.ts';
 import { attentionAlignmentPerToken } from './attention/loss.ts';
 import { focusInputs, type FocusTarget } from './attention/focus.ts';
 import { getLoss } from './losses/index.ts';
+import { fusedForwardKl } from './losses/fused-forward-kl.ts';
 
 ensureGradients();
 
@@ -27,6 +28,8 @@ export interface LossSettings {
   focusWeight: number;
   /** The focus term's target share: the teacher's (when absent), or zero. */
   focusTarget?: FocusTarget;
+  /** Weight of the counterfactual-consistency term (the student's output on an original toward its output without the flagged spans); 0 = off. */
+  consistencyWeight?: number;
 }
 
 /** A student/teacher pair with what the loss needs, for the lifetime of a run. */
@@ -50,7 +53,7 @@ export interface MicroBatchResult {
  * The weighted loss of one micro-batch as a scalar, inside the caller's gradient scope.
  * `rowsInStep` is the number of rows of the whole optimizer step (the normaliser).
  */
-function microBatchLoss(ctx: StepContext, rows: EncodedRow[], rowsInStep: number, teacherTargets: TeacherTargets, teacherAttention: tf.Tensor2D | undefined, termsOut: Record<string, tf.Scalar>): tf.Scalar {
+function microBatchLoss(ctx: StepContext, rows: EncodedRow[], rowsInStep: number, teacherTargets: TeacherTargets, teacherAttention: tf.Tensor2D | undefined, consistency: Consistency | undefined, termsOut: Record<string, tf.Scalar>): tf.Scalar {
   const { student, settings } = ctx;
   const side = collateSide(rows.map((r) => r.student), (b) => rows[b].row.origin);
   try {
@@ -81,9 +84,54 @@ function microBatchLoss(ctx: StepContext, rows: EncodedRow[], rowsInStep: number
       terms.focus = focusTerm;
       loss = tf.add(loss, tf.mul(focusTerm, settings.focusWeight)) as tf.Scalar;
     }
+    if (consistency) {
+      // KL(p_S(y | X∖A) ‖ p_S(y | X)) on the originals that have flagged spans, the first a constant: the
+      // student is pulled toward what it predicts without the confounders, not the other way.
+      const perToken = fusedForwardKl(tf.gather(studentLogits, consistency.positions) as tf.Tensor2D, consistency.logits, settings.temperature);
+      const own = tf.gather(tf.div(coefficients, tf.tensor1d(rowWeights(rows))), consistency.positions);
+      const term = tf.sum(tf.mul(perToken, own)) as tf.Scalar;
+      terms.consistency = term;
+      loss = tf.add(loss, tf.mul(term, settings.consistencyWeight!)) as tf.Scalar;
+    }
     // Clones: the gradient tape disposes tensors it saved for backprop, which may include these.
     for (const [name, value] of Object.entries(terms)) termsOut[name] = tf.keep(tf.clone(value));
     return loss;
+  } finally {
+    disposeSide(side);
+  }
+}
+
+/** The consistency term's constant target: the student's logits without the focus spans, and which of the batch's supervised tokens they pair with. */
+interface Consistency {
+  /** [N_c, V] the student's logits on the shortened rows, at the positions predicting their supervised tokens. */
+  logits: tf.Tensor2D;
+  /** [N_c] indices into the batch's supervised tokens (rows in order, each row's targets in order). */
+  positions: tf.Tensor1D;
+}
+
+/** The student's forward pass on the rows' texts without focus spans (no gradient); undefined when the term is off or no row has them. */
+function consistencyTargets(ctx: StepContext, rows: EncodedRow[]): Consistency | undefined {
+  if (!(ctx.settings.consistencyWeight! > 0)) return undefined;
+  const positions: number[] = [];
+  let offset = 0;
+  const shortened: EncodedRow[] = [];
+  for (const r of rows) {
+    if (r.withoutFocus) {
+      shortened.push(r);
+      for (let j = 0; j < r.student.targets.length; j++) positions.push(offset + j);
+    }
+    offset += r.student.targets.length;
+  }
+  if (shortened.length === 0) return undefined;
+  const side = collateSide(shortened.map((r) => r.withoutFocus!), (b) => `${shortened[b].row.origin} without its flagged spans`);
+  try {
+    const logits = tf.tidy(() => {
+      const { student } = ctx;
+      const { hidden } = student.forwardHidden(student.embed(side.inputIds));
+      const [B, T, D] = hidden.shape;
+      return tf.matMul(selectRows(tf.reshape(hidden, [B * T, D]) as tf.Tensor2D, side.predicting), student.lmHeadWeight, false, true) as tf.Tensor2D;
+    });
+    return { logits, positions: tf.tensor1d(positions, 'int32') };
   } finally {
     disposeSide(side);
   }
@@ -126,10 +174,11 @@ export function accumulateMicroBatch(
   accumulated: Map<string, tf.Tensor>,
 ): MicroBatchResult {
   const teacher = teacherFor(ctx, rows);
+  const consistency = consistencyTargets(ctx, rows);
   const terms: Record<string, tf.Scalar> = {};
   try {
     const names = new Map([...parameters].map(([name, variable]) => [variable.name, name]));
-    const { value, grads } = tf.variableGrads(() => microBatchLoss(ctx, rows, rowsInStep, teacher.targets, teacher.attention, terms), [...parameters.values()]);
+    const { value, grads } = tf.variableGrads(() => microBatchLoss(ctx, rows, rowsInStep, teacher.targets, teacher.attention, consistency, terms), [...parameters.values()]);
     for (const [variableName, grad] of Object.entries(grads)) {
       const name = names.get(variableName)!;
       const previous = accumulated.get(name);
@@ -143,6 +192,7 @@ export function accumulateMicroBatch(
     return { terms: readTerms(terms), total, tokens: rows.reduce((sum, r) => sum + r.student.ids.length, 0) };
   } finally {
     disposeTeacher(teacher);
+    if (consistency) tf.dispose([consistency.logits, consistency.positions]);
     for (const t of Object.values(terms)) if (!t.isDisposed) t.dispose();
   }
 }
@@ -150,12 +200,14 @@ export function accumulateMicroBatch(
 /** The same loss without gradients (validation). */
 export function evaluateMicroBatch(ctx: StepContext, rows: EncodedRow[], rowsInStep: number): MicroBatchResult {
   const teacher = teacherFor(ctx, rows);
+  const consistency = consistencyTargets(ctx, rows);
   const terms: Record<string, tf.Scalar> = {};
   try {
-    const total = tf.tidy(() => (microBatchLoss(ctx, rows, rowsInStep, teacher.targets, teacher.attention, terms).dataSync() as Float32Array)[0]);
+    const total = tf.tidy(() => (microBatchLoss(ctx, rows, rowsInStep, teacher.targets, teacher.attention, consistency, terms).dataSync() as Float32Array)[0]);
     return { terms: readTerms(terms), total, tokens: rows.reduce((sum, r) => sum + r.student.ids.length, 0) };
   } finally {
     disposeTeacher(teacher);
+    if (consistency) tf.dispose([consistency.logits, consistency.positions]);
     for (const t of Object.values(terms)) if (!t.isDisposed) t.dispose();
   }
 }

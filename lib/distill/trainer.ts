@@ -177,8 +177,8 @@ async function distillInto(o: DistillOptions, hooks: DistillHooks): Promise<Dist
     sha.valData = validation.sha256;
   } else if (o.valFraction > 0) ({ train: trainRows, validation: validationRows } = splitBySource(trainRows, o.valFraction, o.seed));
   const weightOptions = { lambda: o.lambda, kdOnly: o.kdOnly };
-  const encodedTrain = encodeRows(weightedRows(trainRows, weightOptions), toks, vocab, o.maxLength);
-  const encodedValidation = validationRows.length ? encodeRows(weightedRows(validationRows, weightOptions), toks, vocab, o.maxLength) : undefined;
+  const encodedTrain = encodeRows(weightedRows(trainRows, weightOptions), toks, vocab, o.maxLength, o.consistencyLoss > 0);
+  const encodedValidation = validationRows.length ? encodeRows(weightedRows(validationRows, weightOptions), toks, vocab, o.maxLength, o.consistencyLoss > 0) : undefined;
   const rows: EncodedRow[] = [...encodedTrain.rows, ...(encodedValidation?.rows ?? [])].map((row, index) => ({ ...row, index }));
   const train = rows.slice(0, encodedTrain.rows.length);
   const validation = rows.slice(encodedTrain.rows.length);
@@ -239,7 +239,7 @@ async function distillInto(o: DistillOptions, hooks: DistillHooks): Promise<Dist
     vocabBias = vocab.studentBias ? tf.tensor1d(vocab.studentBias) : undefined;
     const ctx: StepContext = {
       student, teacher: teacherSignal, vocabBias,
-      settings: { loss, temperature: o.temperature, beta: o.beta, ceWeight: o.ceWeight, attentionWeight: o.attentionLoss, attentionLayers: o.attentionLayers, focusWeight: o.focusLoss, focusTarget: o.focusTarget },
+      settings: { loss, temperature: o.temperature, beta: o.beta, ceWeight: o.ceWeight, attentionWeight: o.attentionLoss, attentionLayers: o.attentionLayers, focusWeight: o.focusLoss, focusTarget: o.focusTarget, consistencyWeight: o.consistencyLoss },
     };
     // What each model was held in and why: the student trains in float32; the teacher as planned, or not at all (cache).
     const held = {

@@ -11,6 +11,9 @@ export const CONTRASTIVE_MAX_PHRASES = 4;
 /** Round 2 removes this many of round 1's units together (those the teacher needs least), to see through redundant copies. */
 export const CONTRASTIVE_REDUNDANT_SET = 4;
 
+/** A repeated word is occluded jointly only when its copies lie in 2 to this many phrases (one variant per copy). */
+export const CONTRASTIVE_MAX_COPIES = 4;
+
 const l2 = (grad: tf.Tensor3D) => tf.sqrt(tf.sum(tf.square(grad), 2)) as tf.Tensor2D;
 
 /** One unit's measured effect: loss change of each model. */
@@ -42,9 +45,8 @@ const overlaps = (a: OcclusionUnit, b: OcclusionUnit) => a.tokens.some((t) => b.
  * taken: every candidate is measured in the teacher anyway, and its backward pass (the larger
  * model's) cost more than the reordering of candidates was worth on the planted task families.
  */
-function candidates(pair: PairInput, studentGrad: Float32Array): number[] {
+function candidates(pair: PairInput, gS: Map<number, number>): number[] {
   const units = pair.student.occlusionUnits!;
-  const gS = normalisedOnScored(pair.student, studentGrad);
   const rank = (kind: OcclusionUnit['kind']) =>
     units
       .map((u, i) => ({ i, kind: u.kind, priority: unitGradient(u, gS) }))
@@ -55,6 +57,30 @@ function candidates(pair: PairInput, studentGrad: Float32Array): number[] {
 }
 
 /**
+ * The units holding the copies of one repeated word: the word (containing a letter or digit) that
+ * occurs at several places and whose copies the student's gradient ranks highest; each copy is
+ * represented by the phrase that contains it (the word itself where no phrase does). Empty when no
+ * word repeats across 2 to CONTRASTIVE_MAX_COPIES units.
+ */
+function copyHolders(pair: PairInput, gS: Map<number, number>): number[] {
+  const units = pair.student.occlusionUnits!;
+  const copies = new Map<string, number[]>();
+  units.forEach((u, i) => {
+    if (u.kind === 'word' && u.text && /[\p{L}\p{N}]/u.test(u.text)) copies.set(u.text, [...(copies.get(u.text) ?? []), i]);
+  });
+  const holder = (w: number) => {
+    const phrase = units.findIndex((p) => p.kind === 'phrase' && units[w].tokens.every((t) => p.tokens.includes(t)));
+    return phrase >= 0 ? phrase : w;
+  };
+  const groups = [...copies.values()]
+    .filter((ws) => ws.length > 1)
+    .map((ws) => ({ holders: [...new Set(ws.map(holder))], priority: Math.max(...ws.map((w) => unitGradient(units[w], gS))) }))
+    .filter((g) => g.holders.length > 1 && g.holders.length <= CONTRASTIVE_MAX_COPIES && g.holders.every((h, k) => g.holders.every((o, j) => j === k || !overlaps(units[h], units[o]))))
+    .sort((a, b) => b.priority - a.priority);
+  return groups[0]?.holders ?? [];
+}
+
+/**
  * Confounder detection by the definition: a confounder is text whose removal changes the
  * student's loss and not the teacher's. Per sample, per model, with ℓ the mean response NLL:
  *
@@ -62,6 +88,12 @@ function candidates(pair: PairInput, studentGrad: Float32Array): number[] {
  *  1. each candidate unit u (phrases — clauses, bracketed groups — and the top words) is removed,
  *     the sample re-rendered and re-scored in BOTH models: c(u) = |Δℓ_S(u)| − |Δℓ_T(u)|, where
  *     Δℓ(u) = ℓ(x without u) − ℓ(x);
+ *     copies: a student may read a value from any two of its copies, so that removing any one
+ *     changes nothing. For the repeated word whose copies ĝ_S ranks highest (found in 2 to
+ *     CONTRASTIVE_MAX_COPIES phrases), the sample is re-scored with the phrases holding the copies
+ *     all removed but one, each kept in turn; a removal's effect counts for every phrase it removed
+ *     (where it exceeds that phrase's own c). Removing every copy is not measured: it often takes
+ *     the text the teacher reads the value from too (a fact stating it), which hides the contrast;
  *  2. redundancy: several copies of a shortcut each look harmless alone (the student copies from
  *     the others). The CONTRASTIVE_REDUNDANT_SET disjoint units S with the smallest |Δℓ_T(u)| (the
  *     text the teacher needs least) are removed together and each is put back in turn:
@@ -74,7 +106,8 @@ function candidates(pair: PairInput, studentGrad: Float32Array): number[] {
  * so low Δ = the student depends on it and the teacher does not.
  *
  * Cost per sample: the student's gradient (1 forward + backward), then in each model 1 forward of
- * the sample and at most MAX_PHRASES + EXTRA_UNITS + 1 + REDUNDANT_SET (= 11) of shortened ones.
+ * the sample and at most MAX_PHRASES + EXTRA_UNITS + MAX_COPIES + 1 + REDUNDANT_SET (= 15) of
+ * shortened ones (two copies outside the candidates add two single removals instead of MAX_COPIES).
  */
 registerAttributionMethod({
   name: 'contrastive',
@@ -104,14 +137,31 @@ registerAttributionMethod({
     // (the gradient pass computes the loss slightly differently).
     const base = measure(inputs.map((p) => ({ teacher: p.teacher, student: p.student })));
 
-    // Round 1: candidate units, one removal each, both models.
-    const chosen = inputs.map((pair, b) => candidates(pair, studentGrad[b].scores));
-    const round1 = measure(chosen.flatMap((units, b) => units.map((u) => ({ teacher: inputs[b].teacher.occlusionUnits![u].variant, student: inputs[b].student.occlusionUnits![u].variant }))));
+    // Round 1: candidate units, one removal each, and the copies of a repeated word all but one
+    // removed (each copy kept in turn), both models.
+    const gS = inputs.map((pair, b) => normalisedOnScored(pair.student, studentGrad[b].scores));
+    const chosen = inputs.map((pair, b) => candidates(pair, gS[b]));
+    const joint = inputs.map((pair, b) => {
+      const holders = copyHolders(pair, gS[b]);
+      const sets = holders.map((keep) => holders.filter((h) => h !== keep));
+      // All but one of two copies is one unit: a single removal.
+      for (const [u] of sets.filter((set) => set.length === 1)) if (!chosen[b].includes(u)) chosen[b].push(u);
+      return sets.filter((set) => set.length > 1);
+    });
+    const round1 = measure([
+      ...chosen.flatMap((units, b) => units.map((u) => ({ teacher: inputs[b].teacher.occlusionUnits![u].variant, student: inputs[b].student.occlusionUnits![u].variant }))),
+      ...joint.flatMap((sets, b) => sets.map((set) => ({ teacher: inputs[b].teacher.without!(set), student: inputs[b].student.without!(set) }))),
+    ]);
     let next = 0;
-    const effects = chosen.map((units, b) => new Map(units.map((u) => {
-      const after = round1[next++];
-      return [u, { teacher: after.teacher - base[b].teacher, student: after.student - base[b].student }] as const;
-    })));
+    const change = (after: Effect, b: number): Effect => ({ teacher: after.teacher - base[b].teacher, student: after.student - base[b].student });
+    const effects = chosen.map((units, b) => new Map(units.map((u) => [u, change(round1[next++], b)] as const)));
+    // A joint removal's effect is credited to every copy it removed, where it is the larger contrast.
+    joint.forEach((sets, b) => {
+      for (const set of sets) {
+        const e = change(round1[next++], b);
+        for (const u of set) if (!effects[b].has(u) || contrast(e) > contrast(effects[b].get(u)!)) effects[b].set(u, e);
+      }
+    });
 
     // Round 2: the disjoint units the teacher needs least removed together, each put back in turn.
     const sets = chosen.map((_, b) => {

@@ -1,3 +1,4 @@
+import { withoutWord } from '../../confounders/index.ts';
 import { userMessage } from '../../corpus/prompt.ts';
 import { renderChat, tokenizeChat } from '../../text/index.ts';
 import type { TextTokenizer, TokenizedChat } from '../../text/types.ts';
@@ -21,6 +22,12 @@ export interface EncodedRow {
   row: TrainingRow;
   student: SideTokens;
   teacher: SideTokens;
+  /**
+   * The student's tokens of the row with every focus span removed (originals with focus spans, when
+   * the consistency term asks for them): the consistency term pulls the student's output on the row
+   * toward its output on this text. Its supervised tokens pair one to one with `student.targets`.
+   */
+  withoutFocus?: SideTokens;
 }
 
 export interface EncodeResult {
@@ -47,6 +54,19 @@ function focusTokens(chat: TokenizedChat, spans: readonly { start: number; end: 
   });
 }
 
+/** The row's user message with `spans` (user-message coordinates, possibly overlapping) removed, as a row with no separate input. */
+function withoutSpans(row: TrainingRow, spans: readonly { start: number; end: number }[]): TrainingRow {
+  const merged: { start: number; end: number }[] = [];
+  for (const span of [...spans].sort((a, b) => a.start - b.start)) {
+    const last = merged.at(-1);
+    if (last && span.start <= last.end) last.end = Math.max(last.end, span.end);
+    else merged.push({ ...span });
+  }
+  // Right to left, so each removal leaves the earlier spans' offsets valid.
+  const text = merged.reverse().reduce((t, span) => withoutWord(t, span), userMessage(row));
+  return { ...row, instruction: text, input: '', focus: [] };
+}
+
 /**
  * Renders every row with each model's chat template and pairs the supervised positions: the j-th
  * response token of the student is the j-th of the teacher. Prompts may tokenise differently
@@ -58,6 +78,8 @@ export function encodeRows(
   tokenizers: { student: TextTokenizer; teacher: TextTokenizer },
   vocab: VocabMap,
   maxLength: number,
+  /** Also encode each original's text without its focus spans (for the consistency term). */
+  withoutFocus = false,
 ): EncodeResult {
   const encoded: EncodedRow[] = [];
   const dropped: EncodeResult['dropped'] = [];
@@ -93,7 +115,15 @@ export function encodeRows(
     const longest = Math.max(student.ids.length, teacher.ids.length);
     if (longest > maxLength) dropped.push({ id: row.id, origin: row.origin, reason: `${longest} tokens exceed --max-length ${maxLength}` });
     else if (student.targets.length === 0) dropped.push({ id: row.id, origin: row.origin, reason: 'empty response: nothing to supervise' });
-    else encoded.push({ index: encoded.length, row, student, teacher });
+    else {
+      const entry: EncodedRow = { index: encoded.length, row, student, teacher };
+      if (withoutFocus && row.focus?.length) {
+        const shortened = side(tokenize(tokenizers.student, withoutSpans(row, row.focus)));
+        // The response is rendered the same after the shortened prompt; a template that changes it is not paired.
+        if (shortened.targets.length === student.targets.length && shortened.targets.every((t, j) => shortened.ids[t] === student.ids[student.targets[j]])) entry.withoutFocus = shortened;
+      }
+      encoded.push(entry);
+    }
   }
   return { rows: encoded, dropped, closingTokensDiffer };
 }
