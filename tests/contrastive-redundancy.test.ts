@@ -27,6 +27,24 @@ function toyModel(feature: 'distractor' | 'evidence', copiesNeeded = 1): CausalL
   } as unknown as CausalLM;
 }
 
+type Unit = { kind: 'phrase' | 'word'; text?: string; tokens: number[] };
+
+/** One sample whose last token is the answer, with every unit's occluded variant, the same for both models. */
+function sampleWithUnits(ids: number[], units: Unit[], scored: number[]): ScoringInput {
+  const without = (removed: number[]) => {
+    const gone = new Set(removed.flatMap((u) => units[u].tokens));
+    return { ids: ids.filter((_, i) => !gone.has(i)), targets: [ids.length - 1 - gone.size] };
+  };
+  return { ids, targets: [ids.length - 1], scored, occlusionUnits: units.map((u, k) => ({ ...u, variant: without([k]) })), without };
+}
+
+/** Contrastive scores of one sample; delta(t) = s_T − s_S (low = the student depends on t and the teacher does not). */
+function contrastive(teacher: CausalLM, student: CausalLM, input: ScoringInput) {
+  const pair: PairInput = { teacher: input, student: input };
+  const result = getAttributionMethod('contrastive').scorePair!(teacher, student, [pair], { teacherPadId: 0, studentPadId: 0, batchSize: 4, igSteps: 1, igAggregate: 'l2' });
+  return { student: result.student[0].scores, delta: (t: number) => result.teacher[0].scores[t] - result.student[0].scores[t] };
+}
+
 beforeAll(async () => {
   await initRuntime({ backend: 'cpu', quiet: true });
 });
@@ -34,33 +52,13 @@ beforeAll(async () => {
 describe('contrastive detector with redundant copies of a distractor', () => {
   // bos, distractor, sep, evidence, sep, distractor, sep, filler, end | answer
   const ids = [5, 2, 4, 3, 4, 2, 4, 6, 7, 1];
-  const units = [[1], [3], [5]].map((tokens) => ({ kind: 'phrase' as const, tokens }));
-  const without = (removed: number[]) => {
-    const gone = new Set(removed.flatMap((u) => units[u].tokens));
-    return { ids: ids.filter((_, i) => !gone.has(i)), targets: [ids.length - 1 - gone.size] };
-  };
-  const input: ScoringInput = {
-    ids,
-    targets: [ids.length - 1],
-    scored: [1, 2, 3, 4, 5, 6, 7, 8],
-    occlusionUnits: units.map((u, k) => ({ ...u, variant: without([k]) })),
-    without,
-  };
-  const pair: PairInput = { teacher: input, student: input };
+  const input = sampleWithUnits(ids, [[1], [3], [5]].map((tokens) => ({ kind: 'phrase' as const, tokens })), [1, 2, 3, 4, 5, 6, 7, 8]);
 
   it('finds copies that each look harmless alone, and ranks tokens no unit covers below measured ones', () => {
-    const result = getAttributionMethod('contrastive').scorePair!(toyModel('evidence'), toyModel('distractor'), [pair], {
-      teacherPadId: 0,
-      studentPadId: 0,
-      batchSize: 4,
-      igSteps: 1,
-      igAggregate: 'l2',
-    });
-    // Analysis compares raw: Δ = s_T − s_S, low Δ = the student depends on it and the teacher does not.
-    const delta = (t: number) => result.teacher[0].scores[t] - result.student[0].scores[t];
+    const { student, delta } = contrastive(toyModel('evidence'), toyModel('distractor'), input);
     const distractor = [1, 5];
     const uncovered = [2, 4, 6, 7, 8];
-    for (const t of distractor) expect(result.student[0].scores[t]).toBeGreaterThan(0.5);
+    for (const t of distractor) expect(student[t]).toBeGreaterThan(0.5);
     for (const t of distractor) for (const other of [3, ...uncovered]) expect(delta(t)).toBeLessThan(delta(other));
     for (const t of uncovered) expect(delta(t)).toBeGreaterThanOrEqual(delta(3));
   });
@@ -78,29 +76,12 @@ describe('contrastive detector with a student that reads pairs of copies', () =>
     ...phraseAt.map((t) => ({ kind: 'phrase' as const, text: `${text(t)} .`, tokens: [t] })),
     ...phraseAt.map((t) => ({ kind: 'word' as const, text: text(t), tokens: [t] })),
   ];
-  const without = (removed: number[]) => {
-    const gone = new Set(removed.flatMap((u) => units[u].tokens));
-    return { ids: ids.filter((_, i) => !gone.has(i)), targets: [ids.length - 1 - gone.size] };
-  };
-  const input: ScoringInput = {
-    ids,
-    targets: [ids.length - 1],
-    scored: [1, 2, 3, 4, 5, 6, 7, 8, 9],
-    occlusionUnits: units.map((u, k) => ({ ...u, variant: without([k]) })),
-    without,
-  };
+  const input = sampleWithUnits(ids, units, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
 
   it('removes the copies all but one and credits every copy, though each alone and the redundancy round miss them', () => {
-    const result = getAttributionMethod('contrastive').scorePair!(toyModel('evidence'), toyModel('distractor', 2), [{ teacher: input, student: input }], {
-      teacherPadId: 0,
-      studentPadId: 0,
-      batchSize: 4,
-      igSteps: 1,
-      igAggregate: 'l2',
-    });
-    const delta = (t: number) => result.teacher[0].scores[t] - result.student[0].scores[t];
+    const { student, delta } = contrastive(toyModel('evidence'), toyModel('distractor', 2), input);
     const copies = [5, 6, 8];
-    for (const t of copies) expect(result.student[0].scores[t]).toBeGreaterThan(0.5);
+    for (const t of copies) expect(student[t]).toBeGreaterThan(0.5);
     for (const t of copies) for (const other of [1, 2, 3, 4, 7, 9]) expect(delta(t)).toBeLessThan(delta(other));
   });
 });
