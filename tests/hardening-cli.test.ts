@@ -9,6 +9,7 @@ import { analyzeCommand } from '../bin/commands/analyze.ts';
 import { evalCommand } from '../bin/commands/eval.ts';
 import { evaluate } from '../lib/eval/index.ts';
 import { progressBar } from '../lib/util/progress.ts';
+import { parseNumber } from '../lib/util/options.ts';
 import { FIELD_OPTIONS } from '../lib/corpus/mapping.ts';
 import { randomRows, STUDENT_SHAPE, writeJsonl, writeTinyModel } from './distill-fixtures.ts';
 
@@ -36,6 +37,14 @@ describe('CLI messages', () => {
       const flags = commands.find((c) => c.name() === name)!.options.map((o) => o.long);
       for (const { flag } of Object.values(FIELD_OPTIONS)) expect(flags, `leaf ${name}`).toContain(flag);
     }
+  });
+
+  it('a numeric flag refuses an empty or non-numeric value instead of reading it as 0', () => {
+    const weight = parseNumber('--consistency-loss', { min: 0 });
+    expect(() => weight('')).toThrow('--consistency-loss must be a number, got ""');
+    expect(() => weight(' ')).toThrow(/must be a number/);
+    expect(() => weight('abc')).toThrow(/must be a number/);
+    expect(weight('4')).toBe(4);
   });
 
   it('a missing --data file is named with its option', async () => {

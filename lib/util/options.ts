@@ -49,7 +49,8 @@ function checkInputsExist(command: Command, inputs: Option[]): void {
 
 export function parseNumber(name: string, { min, max, integer }: { min?: number; max?: number; integer?: boolean } = {}) {
   return (raw: string): number => {
-    const value = Number(raw);
+    // Number('') is 0: an empty value (e.g. an unset shell variable) must not pass as zero.
+    const value = raw.trim() === '' ? NaN : Number(raw);
     if (!Number.isFinite(value) || (integer && !Number.isInteger(value)))
       throw new Error(`${name} must be ${integer ? 'an integer' : 'a number'}, got "${raw}"`);
     if (min !== undefined && value < min) throw new Error(`${name} must be >= ${min}, got ${value}`);
