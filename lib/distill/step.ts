@@ -87,7 +87,7 @@ function microBatchLoss(ctx: StepContext, rows: EncodedRow[], rowsInStep: number
     if (consistency) {
       // KL(p_S(y | X∖A) ‖ p_S(y | X)) on the originals that have flagged spans, the first a constant: the
       // student is pulled toward what it predicts without the confounders, not the other way.
-      const perToken = fusedForwardKl(tf.gather(studentLogits, consistency.positions) as tf.Tensor2D, consistency.logits, settings.temperature);
+      const perToken = fusedForwardKl(tf.gather(studentLogits, consistency.positions) as tf.Tensor2D, consistency.logits, settings.temperature, ctx.vocabBias);
       const own = tf.gather(tf.div(coefficients, tf.tensor1d(rowWeights(rows))), consistency.positions);
       const term = tf.sum(tf.mul(perToken, own)) as tf.Scalar;
       terms.consistency = term;
