@@ -1,5 +1,6 @@
 import { attributionMethodNames } from '../attribution/index.ts';
 import { parseRuleSpec } from '../confounders/index.ts';
+import { FOCUS_TARGETS, type FocusTarget } from '../distill/index.ts';
 import { backendNames, type BackendChoice } from '../runtime/index.ts';
 import { parseNumber, type OptionSpecs } from '../util/options.ts';
 
@@ -30,6 +31,10 @@ export interface DemoOptions {
   focusLoss: number;
   /** Layers the focus term averages attention over (`--attention-layers`). */
   attentionLayers: number;
+  /** Where the focus term pulls the share (`--focus-target`). */
+  focusTarget: FocusTarget;
+  /** LeaF's counterfactual-consistency term (`leaf distill --consistency-loss`): weight; 0 = off. */
+  consistencyLoss: number;
   /** Optimizer steps of each distillation run (both use the same). */
   steps: number;
   batchSize: number;
@@ -49,6 +54,8 @@ export const demoDefaults = {
   rule: 'percentile:p=0.1',
   focusLoss: 4,
   attentionLayers: 3,
+  focusTarget: 'zero',
+  consistencyLoss: 6,
   select: 'all',
   verifiedOnly: false,
   steps: 600,
@@ -74,6 +81,8 @@ export const demoOptionSpecs: OptionSpecs<DemoOptions> = {
   verifiedOnly: { flags: '--verified-only', description: 'train LeaF only on counterfactuals both models answer right (the paper\'s filter; verification always runs and is recorded)', default: demoDefaults.verifiedOnly },
   focusLoss: { flags: '--focus-loss <w>', description: 'LeaF only: weight of the focus term (student attention share on flagged spans toward the teacher\'s; 0 = the paper\'s plain KL)', default: demoDefaults.focusLoss, parse: parseNumber('--focus-loss', { min: 0 }) },
   attentionLayers: { flags: '--attention-layers <k>', description: 'LeaF only: last k layers the focus term averages attention over', default: demoDefaults.attentionLayers, parse: int('--attention-layers', 1) },
+  focusTarget: { flags: '--focus-target <which>', description: 'LeaF only: where the focus term pulls the attention share on the flagged spans (zero, or the teacher\'s share)', default: demoDefaults.focusTarget, choices: [...FOCUS_TARGETS] },
+  consistencyLoss: { flags: '--consistency-loss <w>', description: 'LeaF only: weight of the counterfactual-consistency term (the student\'s output on each original toward its own output without the flagged spans; 0 = off)', default: demoDefaults.consistencyLoss, parse: parseNumber('--consistency-loss', { min: 0 }) },
   steps: { flags: '--steps <n>', description: 'optimizer steps of each distillation (KD and LeaF alike)', default: demoDefaults.steps, parse: int('--steps', 1) },
   batchSize: { flags: '--batch-size <n>', description: 'rows per distillation step', default: demoDefaults.batchSize, parse: int('--batch-size', 1) },
   lr: { flags: '--lr <rate>', description: 'peak learning rate of the distillations', default: demoDefaults.lr, parse: parseNumber('--lr', { min: 0 }) },

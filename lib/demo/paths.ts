@@ -13,3 +13,10 @@ export const SHIPPED = {
   /** Holds train-distill.jsonl, test.jsonl, clean.jsonl and manifest.json (lib/synth's layout). */
   corpus: join(ROOT, 'data', 'synth'),
 } as const;
+
+/** A task family's base models and splits: the shipped ones, or data/families/<name>/ (same layout, made by analyses/train-base.ts --family NAME). */
+export function familyData(family: string): { teacher: string; student: string; corpus: string } {
+  if (family === 'shipped') return SHIPPED;
+  const root = join(ROOT, 'data', 'families', family);
+  return { teacher: join(root, 'models', 'teacher'), student: join(root, 'models', 'student'), corpus: join(root, 'synth') };
+}

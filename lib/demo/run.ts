@@ -16,7 +16,7 @@ import type { DemoOptions } from './options.ts';
 import { plantedAttention, type PlantedAttention } from './planted-attention.ts';
 import { SHIPPED } from './paths.ts';
 import { resultsMarkdown, resultsTable } from './table.ts';
-import { analyzeOptions, distillOptions, EVAL_BATCH, ID_MAPPING, MAX_NEW_TOKENS, pruneOptions } from './stages.ts';
+import { analyzeOptions, distillOptions, EVAL_BATCH, ID_MAPPING, MAX_NEW_TOKENS, leafTerms, pruneOptions } from './stages.ts';
 
 const SPLITS = ['train-distill', 'test', 'clean'] as const;
 type Split = (typeof SPLITS)[number];
@@ -150,7 +150,7 @@ export async function runDemo(input: DemoOptions, log: Log = (line) => process.s
   });
   const { summary } = await stage('prune', () => prune(pruneOptions(options, paths.analyze, data['train-distill'].path, paths.pruned)));
   await stage('distill KD', () => distill({ ...distillOptions(options, paths.pruned, paths.kd), kdOnly: true }));
-  await stage('distill LeaF', () => distill({ ...distillOptions(options, paths.pruned, paths.leaf), focusLoss: options.focusLoss, attentionLayers: options.attentionLayers }));
+  await stage('distill LeaF', () => distill({ ...distillOptions(options, paths.pruned, paths.leaf), ...leafTerms(options) }));
 
   const models: { name: ModelName; dir: string; evalDir: string }[] = [
     { name: 'student', dir: student, evalDir: join(paths.eval, 'student') },

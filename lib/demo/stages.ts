@@ -44,3 +44,8 @@ export function distillOptions(o: Common & Pick<DemoOptions, 'steps' | 'batchSiz
     warmupSteps: Math.min(10, o.steps), seed: o.seed, vocabMap: 'intersect', backend: o.backend, progress: o.progress,
   };
 }
+
+/** What LeaF adds to the shared settings beyond the counterfactual rows: its focus and consistency terms. */
+export function leafTerms(o: Pick<DemoOptions, 'focusLoss' | 'attentionLayers' | 'focusTarget' | 'consistencyLoss'>): Partial<DistillInput> {
+  return { focusLoss: o.focusLoss, attentionLayers: o.attentionLayers, focusTarget: o.focusTarget, consistencyLoss: o.consistencyLoss };
+}
