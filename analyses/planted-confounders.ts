@@ -16,10 +16,10 @@
  *    `leaf analyze`; a random baseline. Token AUROC of "low Δ" for "token on a planted distractor";
  *    top flagged span on a distractor over all samples and over teacher-right/student-wrong (TCSW)
  *    samples; analyse time of both in the same run (ratio) and passes per sample.
- * 2. Distillation per seed: KD (originals only); LeaF as in the paper (grad-l2 span
- *    counterfactuals, plain KL); LeaF with leaf's defaults (contrastive span counterfactuals +
- *    focus term toward the teacher's share), the same with --focus-target zero, and the default with
- *    --consistency-loss. Accuracy on the shortcut-broken test split and the clean control, answers copying
+ * 2. Distillation per seed: KD (originals only) and the LeaF configurations of LEAF_RUNS: as in the
+ *    paper (grad-l2 span counterfactuals, plain KL), with leaf's defaults (contrastive span
+ *    counterfactuals + the focus and consistency terms of `leaf demo`), an option and ablations of
+ *    the default. Accuracy on the shortcut-broken test split and the clean control, answers copying
  *    the distractor, attention share on the distractor (test split).
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -44,6 +44,8 @@ import {
   demoDefaults,
   distillOptions,
   EVAL_BATCH,
+  familyData,
+  leafTerms,
   MAX_NEW_TOKENS,
   plantedAttention,
   plantedPairs,
@@ -75,8 +77,25 @@ const PAPER = { method: 'grad-l2', rule: 'percentile:p=0.05,cap=0.5' };
 const DEFAULT = { method: demoDefaults.method, rule: demoDefaults.rule };
 /** Each detector's analysis runs this many times, alternating with the other; its fastest run is the time reported. */
 const TIMING_ROUNDS = 2;
-/** --consistency-loss of the measured option row (from one-seed pilots: see the notes). */
-const CONSISTENCY_WEIGHT = 4;
+/** The default's LeaF terms (`leaf demo`'s). */
+const DEFAULT_TERMS = leafTerms(demoDefaults);
+/**
+ * LeaF configurations distilled beside KD on the same steps and seeds. `data`: whose detector's
+ * counterfactuals it trains on; `role`: what the targets table says of it.
+ */
+const LEAF_RUNS = [
+  { key: 'paper', label: 'LeaF (paper)', data: 'paper', role: 'paper', terms: { focusLoss: 0, consistencyLoss: 0 },
+    about: "originals + all span counterfactuals of the paper's detector (λ = 0.5, plain KL)" },
+  { key: 'default', label: 'LeaF (default)', data: 'default', role: 'default', terms: DEFAULT_TERMS,
+    about: `originals + all span counterfactuals of the default detector, the focus term (--focus-loss ${DEFAULT_TERMS.focusLoss}, --attention-layers ${DEFAULT_TERMS.attentionLayers}, --focus-target ${DEFAULT_TERMS.focusTarget}: the student's attention share on the flagged spans pulled toward ${DEFAULT_TERMS.focusTarget === 'zero' ? '0' : "the teacher's"}) and the consistency term (--consistency-loss ${DEFAULT_TERMS.consistencyLoss}: the student's output on each original pulled toward its own output with every flagged span removed)` },
+  { key: 'teacherTarget', label: "LeaF (focus toward the teacher's share)", data: 'default', role: 'option --focus-target teacher', terms: { ...DEFAULT_TERMS, focusTarget: 'teacher' },
+    about: "the default with the attention share pulled toward the teacher's share on the same spans" },
+  { key: 'noConsistency', label: 'LeaF (no consistency term)', data: 'default', role: 'ablation --consistency-loss 0', terms: { ...DEFAULT_TERMS, consistencyLoss: 0 },
+    about: 'the default without the consistency term' },
+  { key: 'noFocus', label: 'LeaF (no focus term)', data: 'default', role: 'ablation --focus-loss 0', terms: { ...DEFAULT_TERMS, focusLoss: 0 },
+    about: 'the default without the focus term' },
+] as const;
+type LeafRunKey = (typeof LEAF_RUNS)[number]['key'];
 /** Passes per sample and model (forward-equivalents: a backward ≈ 2 forwards). */
 const PASSES: Record<string, string> = {
   'grad-l2': '1 forward + 1 backward (≈ 3 forward-equivalents)',
@@ -102,10 +121,6 @@ if (!values['render-only']) {
 }
 render();
 
-function familyRoot(family: string): string {
-  return family === 'shipped' ? 'data' : join('data', 'families', family);
-}
-
 type Stats = { mean: number | null; std: number | null; n: number };
 function stats(xs: (number | null)[]): Stats {
   const v = xs.filter((x): x is number => x !== null);
@@ -123,16 +138,16 @@ interface ModelEval {
 }
 
 async function runFamily(family: string, backend: string) {
-  const root = familyRoot(family);
+  const { teacher, student, corpus } = familyData(family);
   const work = join(values.work ?? join(tmpdir(), `leaf-planted-${process.pid}`), family);
   mkdirSync(work, { recursive: true });
   const fresh = (dir: string) => (rmSync(dir, { recursive: true, force: true }), dir);
   const base: DemoOptions & { teacher: string; student: string } = {
-    ...demoDefaults, teacher: join(root, 'models', 'teacher'), student: join(root, 'models', 'student'), corpus: join(root, 'synth'), out: work,
+    ...demoDefaults, teacher, student, corpus, out: work,
     samples: Number(values.samples), evalSamples: Number(values['eval-samples']), steps: Number(values.steps), backend: values.backend as BackendChoice, progress: false,
   };
   const readSplit = (split: string, n: number) => {
-    const samples = readFileSync(join(root, 'synth', `${split}.jsonl`), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as SynthSample).slice(0, n);
+    const samples = readFileSync(join(corpus, `${split}.jsonl`), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as SynthSample).slice(0, n);
     const path = join(work, `${split}.jsonl`);
     writeFileAtomic(path, samples.map((s) => JSON.stringify(s) + '\n').join(''));
     return { path, samples };
@@ -225,7 +240,7 @@ async function runFamily(family: string, backend: string) {
     return out;
   };
   const data = { paper: await prunedFor('paper'), default: await prunedFor('default') };
-  const runs: Record<'kd' | 'paper' | 'default' | 'zero' | 'consistency', ModelEval[]> = { kd: [], paper: [], default: [], zero: [], consistency: [] };
+  const runs = Object.fromEntries(['kd', ...LEAF_RUNS.map((r) => r.key)].map((key) => [key, [] as ModelEval[]])) as Record<'kd' | LeafRunKey, ModelEval[]>;
   const seeds = Array.from({ length: Number(values.seeds) }, (_, i) => i);
   for (const seed of seeds) {
     const run = async (name: keyof typeof runs, path: string, extra: Record<string, unknown>) => {
@@ -234,11 +249,8 @@ async function runFamily(family: string, backend: string) {
       runs[name].push(await evaluate(join(out, 'final')));
     };
     await run('kd', data.paper, { kdOnly: true, focusLoss: 0 });
-    await run('paper', data.paper, { focusLoss: 0 });
-    await run('default', data.default, { focusLoss: demoDefaults.focusLoss, attentionLayers: demoDefaults.attentionLayers });
-    await run('zero', data.default, { focusLoss: demoDefaults.focusLoss, attentionLayers: demoDefaults.attentionLayers, focusTarget: 'zero' });
-    await run('consistency', data.default, { focusLoss: demoDefaults.focusLoss, attentionLayers: demoDefaults.attentionLayers, consistencyLoss: CONSISTENCY_WEIGHT });
-    log(`${family} seed ${seed}: KD ${runs.kd.at(-1)!.test.toFixed(3)}, LeaF (paper) ${runs.paper.at(-1)!.test.toFixed(3)}, LeaF (default) ${runs.default.at(-1)!.test.toFixed(3)}, LeaF (focus target zero) ${runs.zero.at(-1)!.test.toFixed(3)}, LeaF (consistency ${CONSISTENCY_WEIGHT}) ${runs.consistency.at(-1)!.test.toFixed(3)}`);
+    for (const config of LEAF_RUNS) await run(config.key, data[config.data], { ...config.terms });
+    log(`${family} seed ${seed}: test accuracy KD ${runs.kd.at(-1)!.test.toFixed(3)}, ${LEAF_RUNS.map((c) => `${c.label} ${runs[c.key].at(-1)!.test.toFixed(3)}`).join(', ')}`);
   }
   const summarise = (evals: ModelEval[]) => ({
     test: stats(evals.map((e) => e.test)),
@@ -255,10 +267,10 @@ async function runFamily(family: string, backend: string) {
     created: new Date().toISOString(),
     backend,
     elapsed_s: Math.round((performance.now() - started) / 1000),
-    settings: { samples: base.samples, evalSamples: base.evalSamples, seeds, steps: base.steps, batchSize: base.batchSize, lr: base.lr, focusLoss: demoDefaults.focusLoss, attentionLayers: demoDefaults.attentionLayers },
+    settings: { samples: base.samples, evalSamples: base.evalSamples, seeds, steps: base.steps, batchSize: base.batchSize, lr: base.lr, leafRuns: LEAF_RUNS },
     selection: { samples: analysis.samples.length, teacherRight: [...teacherRight.values()].filter(Boolean).length, studentRight: [...studentRight.values()].filter(Boolean).length, teacherRightStudentWrong: tcsw.size },
     detection: { ...detectors, random },
-    distillation: { kd: summarise(runs.kd), paper: summarise(runs.paper), default: summarise(runs.default), zero: summarise(runs.zero), consistency: summarise(runs.consistency), consistencyWeight: CONSISTENCY_WEIGHT, reference },
+    distillation: { ...(Object.fromEntries(Object.entries(runs).map(([key, evals]) => [key, summarise(evals)])) as Record<'kd' | LeafRunKey, ReturnType<typeof summarise>>), reference },
   };
 }
 
@@ -310,10 +322,7 @@ function markdown(parts: FamilyResult[]): string {
     '## KD vs LeaF',
     '',
     `Each family: the family's teacher distilled into its student on the same ${parts[0].settings.samples} train-distill samples, ${parts[0].settings.steps} steps of ${parts[0].settings.batchSize} rows, lr ${parts[0].settings.lr}, cosine, forward KL, vocabulary intersection; seeds ${parts[0].settings.seeds.join(', ')} (mean ± sample std over seeds, in %). `
-      + 'KD: originals only. LeaF (paper): originals + all span counterfactuals of the paper\'s detector (λ = 0.5, plain KL). '
-      + `LeaF (default): originals + all span counterfactuals of the default detector, plus the focus term (--focus-loss ${parts[0].settings.focusLoss}, --attention-layers ${parts[0].settings.attentionLayers}) pulling the student's attention share on the flagged spans toward the teacher's. `
-      + 'LeaF (focus target zero): the same with `--focus-target zero` (the share pulled toward 0), an option measured beside the default. '
-      + `LeaF (consistency ${CONSISTENCY_WEIGHT}): the default plus \`--consistency-loss ${CONSISTENCY_WEIGHT}\` (the student's output on each original pulled toward its own output with every flagged span removed), an option. `
+      + `KD: originals only. ${parts[0].settings.leafRuns.map((r) => `${r.label}: ${r.about}.`).join(' ')} `
       + `Test = shortcut broken (distractor always wrong, ${parts[0].settings.evalSamples} samples); clean = no distractor (control). Attention on distractor = share of the instruction's attention (response positions, mean over layers and heads) on the planted distractors, test split.`,
     '',
     '| family | model | test accuracy | clean accuracy | answers copying the distractor (test) | attention on distractor |',
@@ -326,10 +335,7 @@ function markdown(parts: FamilyResult[]): string {
       return [
         `| ${p.family} | student before distillation | ${one(d.reference.student)} |`,
         `| ${p.family} | KD | ${many(d.kd)} |`,
-        `| ${p.family} | LeaF (paper) | ${many(d.paper)} |`,
-        `| ${p.family} | LeaF (default) | ${many(d.default)} |`,
-        `| ${p.family} | LeaF (focus target zero) | ${many(d.zero)} |`,
-        `| ${p.family} | LeaF (consistency ${d.consistencyWeight}) | ${many(d.consistency)} |`,
+        ...p.settings.leafRuns.map((r) => `| ${p.family} | ${r.label} | ${many(d[r.key])} |`),
         `| ${p.family} | teacher | ${one(d.reference.teacher)} |`,
       ];
     }),
@@ -360,28 +366,28 @@ function targets(p: FamilyResult): [string, string, boolean | null][] {
   const pct = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : `${(100 * x).toFixed(1)} %`);
   const d = p.detection.default;
   const s = p.distillation;
-  const leaf = (run: 'default' | 'zero' | 'consistency') => ({
+  const leaf = (run: LeafRunKey) => ({
     gain: s[run].test.mean !== null && s.kd.test.mean !== null ? s[run].test.mean - s.kd.test.mean : null,
     attention: s[run].attentionOnDistractor.mean !== null && s.kd.attentionOnDistractor.mean ? 1 - s[run].attentionOnDistractor.mean / s.kd.attentionOnDistractor.mean : null,
     cleanGap: s[run].clean.mean !== null && s.kd.clean.mean !== null ? s[run].clean.mean - s.kd.clean.mean : null,
   });
-  const { gain, attention, cleanGap } = leaf('default');
-  const zero = leaf('zero');
-  const consistency = leaf('consistency');
+  const paper = leaf('paper');
+  const distillTargets = (run: (typeof LEAF_RUNS)[number]): [string, string, boolean | null][] => {
+    const { gain, attention, cleanGap } = leaf(run.key);
+    const prefix = run.role === 'default' ? '' : `${run.role}: `;
+    const versusPaper = (x: number | null, unit: string) => (run.role === 'default' ? ` (paper LeaF: ${x === null ? 'n/a' : `${(100 * x).toFixed(1)}${unit}`})` : '');
+    return [
+      [`${prefix}LeaF ≥ KD + 5 points on the shortcut-broken split`, gain === null ? 'n/a' : `${(100 * gain).toFixed(1)} points${versusPaper(paper.gain, '')}`, gain === null ? null : gain >= 0.05],
+      [`${prefix}attention on the distractor ≥ 30 % lower than KD`, attention === null ? 'n/a' : `${(100 * attention).toFixed(1)} % lower${versusPaper(paper.attention, ' %')}`, attention === null ? null : attention >= 0.3],
+      [`${prefix}no loss on the clean control`, cleanGap === null ? 'n/a' : `LeaF − KD = ${(100 * cleanGap).toFixed(1)} points`, cleanGap === null ? null : cleanGap >= 0],
+    ];
+  };
   const ratio = d.seconds / p.detection.paper.seconds;
   const cpuRatio = d.cpuSeconds / p.detection.paper.cpuSeconds;
   return [
     ['token AUROC ≥ 0.85', `${d.tokenAuroc?.toFixed(3) ?? 'n/a'} (paper ${p.detection.paper.tokenAuroc?.toFixed(3) ?? 'n/a'})`, d.tokenAuroc === null ? null : d.tokenAuroc >= 0.85],
     ['top span on the distractor in ≥ 95 % of samples', `${pct(d.topSpanOnDistractor)} of all, ${pct(d.topSpanOnDistractorTcsw)} of TCSW (paper ${pct(p.detection.paper.topSpanOnDistractor)} / ${pct(p.detection.paper.topSpanOnDistractorTcsw)})`, d.topSpanOnDistractor === null ? null : d.topSpanOnDistractor >= 0.95 && (d.topSpanOnDistractorTcsw ?? 1) >= 0.95],
     ['detector time within 4× of grad-l2', `${ratio.toFixed(2)}× wall, ${cpuRatio.toFixed(2)}× CPU`, ratio <= 4 && cpuRatio <= 4],
-    ['LeaF ≥ KD + 5 points on the shortcut-broken split', gain === null ? 'n/a' : `${(100 * gain).toFixed(1)} points (paper LeaF: ${s.paper.test.mean !== null && s.kd.test.mean !== null ? (100 * (s.paper.test.mean - s.kd.test.mean)).toFixed(1) : 'n/a'})`, gain === null ? null : gain >= 0.05],
-    ['attention on the distractor ≥ 30 % lower than KD', attention === null ? 'n/a' : `${(100 * attention).toFixed(1)} % lower (paper LeaF: ${s.paper.attentionOnDistractor.mean !== null && s.kd.attentionOnDistractor.mean ? (100 * (1 - s.paper.attentionOnDistractor.mean / s.kd.attentionOnDistractor.mean)).toFixed(1) : 'n/a'} %)`, attention === null ? null : attention >= 0.3],
-    ['no loss on the clean control', cleanGap === null ? 'n/a' : `LeaF − KD = ${(100 * cleanGap).toFixed(1)} points`, cleanGap === null ? null : cleanGap >= 0],
-    ['option --focus-target zero: LeaF ≥ KD + 5 points (shortcut broken)', zero.gain === null ? 'n/a' : `${(100 * zero.gain).toFixed(1)} points`, zero.gain === null ? null : zero.gain >= 0.05],
-    ['option --focus-target zero: attention ≥ 30 % lower than KD', zero.attention === null ? 'n/a' : `${(100 * zero.attention).toFixed(1)} % lower`, zero.attention === null ? null : zero.attention >= 0.3],
-    ['option --focus-target zero: no loss on the clean control', zero.cleanGap === null ? 'n/a' : `LeaF − KD = ${(100 * zero.cleanGap).toFixed(1)} points`, zero.cleanGap === null ? null : zero.cleanGap >= 0],
-    [`option --consistency-loss ${s.consistencyWeight}: LeaF ≥ KD + 5 points (shortcut broken)`, consistency.gain === null ? 'n/a' : `${(100 * consistency.gain).toFixed(1)} points`, consistency.gain === null ? null : consistency.gain >= 0.05],
-    [`option --consistency-loss ${s.consistencyWeight}: attention ≥ 30 % lower than KD`, consistency.attention === null ? 'n/a' : `${(100 * consistency.attention).toFixed(1)} % lower`, consistency.attention === null ? null : consistency.attention >= 0.3],
-    [`option --consistency-loss ${s.consistencyWeight}: no loss on the clean control`, consistency.cleanGap === null ? 'n/a' : `LeaF − KD = ${(100 * consistency.cleanGap).toFixed(1)} points`, consistency.cleanGap === null ? null : consistency.cleanGap >= 0],
+    ...LEAF_RUNS.filter((run) => run.role !== 'paper').flatMap(distillTargets),
   ];
 }
