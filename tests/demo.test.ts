@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readAttributions, readPruned } from '../lib/corpus/index.ts';
 import { readMetrics } from '../lib/distill/index.ts';
-import { demoDefaults, runDemo, SHIPPED, type DemoResult } from '../lib/demo/index.ts';
+import { demoDefaults, leafTerms, runDemo, SHIPPED, type DemoResult } from '../lib/demo/index.ts';
 import { loadModel } from '../lib/models/index.ts';
 import type { SynthSample } from '../lib/synth/index.ts';
 
@@ -50,6 +50,10 @@ describe('leaf demo (reduced)', () => {
     expect(leaf.rows.counterfactuals).toBe(result.prune.counterfactuals_written);
     expect([kd.steps, leaf.steps]).toEqual([STEPS, STEPS]);
     expect(kd.settings.seed).toBe(leaf.settings.seed);
+    // LeaF runs with the demo's focus and consistency terms, KD with neither.
+    const terms = (settings: Record<string, unknown>) => ({ focusLoss: settings.focusLoss, attentionLayers: settings.attentionLayers, focusTarget: settings.focusTarget, consistencyLoss: settings.consistencyLoss });
+    expect(terms(leaf.settings)).toEqual(leafTerms(demoDefaults));
+    expect([kd.settings.focusLoss, kd.settings.consistencyLoss]).toEqual([0, 0]);
     for (const run of ['distill-kd', 'distill-leaf']) {
       const metrics = readMetrics(join(out, run, 'metrics.jsonl')).filter((m) => m.kind === 'train');
       expect(metrics.map((m) => m.step)).toEqual([1, 2, 3]);
