@@ -10,9 +10,10 @@
  *
  * Per family, as the report does: the default detector's analysis and span counterfactuals of the
  * first --samples train-distill samples; then per seed KD and every grid point. Each point's
- * margin on a family is min(gain over KD on the shortcut-broken split − 5 points, clean accuracy −
- * KD's), the two distillation targets of issue 14 that depend on the terms; the point with the
- * largest worst-family margin is the pick.
+ * margin on a family is the smallest of its margins on the three distillation targets of issue 14:
+ * gain over KD on the shortcut-broken split − 5 points, clean accuracy − KD's, and the attention
+ * on the distractor's reduction from KD's − 30 % (all in points); the point with the largest
+ * worst-family margin is the pick.
  */
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,7 +27,7 @@ import { initRuntime } from '../lib/runtime/index.ts';
 import type { SynthSample } from '../lib/synth/index.ts';
 import { loadTokenizer } from '../lib/text/index.ts';
 import { writeFileAtomic } from '../lib/util/atomic.ts';
-import { analyzeOptions, demoDefaults, distillOptions, familyData, leafTerms, pruneOptions, splitAccuracy } from '../lib/demo/index.ts';
+import { analyzeOptions, demoDefaults, distillOptions, familyData, leafTerms, plantedAttention, pruneOptions, splitAccuracy } from '../lib/demo/index.ts';
 
 const { values } = parseArgs({
   options: {
@@ -57,7 +58,7 @@ const pct = (x: number) => (100 * x).toFixed(1);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 await initRuntime({ backend: 'native', quiet: true });
-interface Scores { test: number; clean: number }
+interface Scores { test: number; clean: number; attention: number }
 const results: { family: string; kd: Scores; grid: Scores[] }[] = [];
 for (const family of list(values.families!)) {
   const { teacher, student, corpus } = familyData(family);
@@ -80,7 +81,9 @@ for (const family of list(values.families!)) {
     const model = await loadModel(join(out, 'final'));
     try {
       const tokenizer = await loadTokenizer(join(out, 'final'));
-      return { test: splitAccuracy(model, tokenizer, dev.test).accuracy, clean: splitAccuracy(model, tokenizer, dev.clean).accuracy };
+      const attention = plantedAttention(model, tokenizer, dev.test).ratio;
+      if (attention === null) throw new Error(`${corpus}/test.jsonl: no planted distractor in samples ${devFrom}–${devEnd - 1}`);
+      return { test: splitAccuracy(model, tokenizer, dev.test).accuracy, clean: splitAccuracy(model, tokenizer, dev.clean).accuracy, attention };
     } finally {
       model.dispose();
     }
@@ -88,18 +91,19 @@ for (const family of list(values.families!)) {
   const averaged = async (extra: Record<string, unknown>): Promise<Scores> => {
     const runs: Scores[] = [];
     for (const seed of seeds) runs.push(await score(extra, seed));
-    return { test: mean(runs.map((r) => r.test)), clean: mean(runs.map((r) => r.clean)) };
+    return { test: mean(runs.map((r) => r.test)), clean: mean(runs.map((r) => r.clean)), attention: mean(runs.map((r) => r.attention)) };
   };
   const kd = await averaged({ kdOnly: true });
   const grid: Scores[] = [];
   for (const point of points) {
     grid.push(await averaged(leafTerms({ ...demoDefaults, ...point })));
-    process.stdout.write(`${family} ${label(point)}: test ${pct(grid.at(-1)!.test)} %, clean ${pct(grid.at(-1)!.clean)} % (KD ${pct(kd.test)} / ${pct(kd.clean)})\n`);
+    process.stdout.write(`${family} ${label(point)}: test ${pct(grid.at(-1)!.test)} %, clean ${pct(grid.at(-1)!.clean)} %, attention on the distractor ${pct(grid.at(-1)!.attention)} % (KD ${pct(kd.test)} / ${pct(kd.clean)} / ${pct(kd.attention)})\n`);
   }
   results.push({ family, kd, grid });
 }
 
-const margin = (r: (typeof results)[number], k: number) => Math.min(r.grid[k].test - r.kd.test - 0.05, r.grid[k].clean - r.kd.clean);
+const margin = (r: (typeof results)[number], k: number) =>
+  Math.min(r.grid[k].test - r.kd.test - 0.05, r.grid[k].clean - r.kd.clean, 1 - r.grid[k].attention / r.kd.attention - 0.3);
 const worst = points.map((_, k) => Math.min(...results.map((r) => margin(r, k))));
 const pick = worst.indexOf(Math.max(...worst));
 const lines = [
@@ -107,11 +111,12 @@ const lines = [
   '',
   `Command: \`npx tsx analyses/leaf-terms-grid.ts --families ${results.map((r) => r.family).join(',')} --weights ${values.weights} --targets ${targets.join(',')} --seeds ${seeds.length} --samples ${values.samples} --steps ${values.steps} --dev-from ${devFrom} --dev-samples ${devEnd - devFrom}\`.`,
   `Dev slice: test and clean samples ${devFrom}–${devEnd - 1} of each family (reports/planted-confounders.md scores samples from 0 on, fewer than ${devFrom}). `
-    + `Focus term fixed at the demo's (--focus-loss ${demoDefaults.focusLoss}, --attention-layers ${demoDefaults.attentionLayers}); ${seeds.length} seeds, mean accuracy in %; margin = min(gain over KD − 5 points, clean − KD clean), in points.`,
+    + `Focus term fixed at the demo's (--focus-loss ${demoDefaults.focusLoss}, --attention-layers ${demoDefaults.attentionLayers}); ${seeds.length} seeds, means in %; attention = share of the instruction's attention on the planted distractors (test slice); `
+    + 'margin = min(gain over KD − 5 points, clean − KD clean, attention reduction from KD − 30 %), in points.',
   '',
-  `| point | ${results.map((r) => `${r.family}: test / clean (KD ${pct(r.kd.test)} / ${pct(r.kd.clean)}) | ${r.family} margin`).join(' | ')} | worst margin |`,
+  `| point | ${results.map((r) => `${r.family}: test / clean / attention (KD ${pct(r.kd.test)} / ${pct(r.kd.clean)} / ${pct(r.kd.attention)}) | ${r.family} margin`).join(' | ')} | worst margin |`,
   `|---|${results.map(() => '---|---|').join('')}---|`,
-  ...points.map((p, k) => `| ${k === pick ? `**${label(p)}**` : label(p)} | ${results.map((r) => `${pct(r.grid[k].test)} / ${pct(r.grid[k].clean)} | ${pct(margin(r, k))}`).join(' | ')} | ${pct(worst[k])} |`),
+  ...points.map((p, k) => `| ${k === pick ? `**${label(p)}**` : label(p)} | ${results.map((r) => `${pct(r.grid[k].test)} / ${pct(r.grid[k].clean)} / ${pct(r.grid[k].attention)} | ${pct(margin(r, k))}`).join(' | ')} | ${pct(worst[k])} |`),
   '',
   `Pick (largest worst-family margin): ${label(points[pick])}.`,
   '',
