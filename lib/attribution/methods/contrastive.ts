@@ -38,6 +38,19 @@ function normalisedOnScored(input: ScoringInput, scores: Float32Array): Map<numb
 }
 
 const overlaps = (a: OcclusionUnit, b: OcclusionUnit) => a.tokens.some((t) => b.tokens.includes(t));
+const contains = (outer: OcclusionUnit, inner: OcclusionUnit) => inner.tokens.every((t) => outer.tokens.includes(t));
+
+/**
+ * How much the teacher needs unit u: the largest |Δℓ_T| of removing u alone or, for a word, the
+ * phrase holding it (`single`: the round-1 single removals). Removing a word often leaves text
+ * that reads wrong; a value inside a clause the teacher needs is read with that clause.
+ */
+function teacherNeed(units: OcclusionUnit[], single: Map<number, Effect>, u: number): number {
+  let need = 0;
+  for (const [v, e] of single)
+    if (v === u || (units[u].kind === 'word' && units[v].kind === 'phrase' && contains(units[v], units[u]))) need = Math.max(need, Math.abs(e.teacher));
+  return need;
+}
 
 /**
  * Units to occlude in round 1, by the student's normalised gradient ĝ_S on the unit's tokens: up to
@@ -96,12 +109,20 @@ function copyHolders(pair: PairInput, gS: Map<number, number>): number[] {
  *     the text the teacher reads the value from too (a fact stating it), which hides the contrast;
  *  2. redundancy: several copies of a shortcut each look harmless alone (the student copies from
  *     the others). The CONTRASTIVE_REDUNDANT_SET disjoint units S with the smallest |Δℓ_T(u)| (the
- *     text the teacher needs least) are removed together and each is put back in turn:
- *     c'(u) = c(S) − c(S ∖ u) is u's effect once the other copies are gone; a unit scores
- *     max(c(u), c'(u)).
+ *     text the teacher needs least) are removed together and each is put back in turn. With
+ *     d(u) = Δℓ(S) − Δℓ(S ∖ u), u's effect once the other copies are gone,
+ *     c'(u) = |d_S(u)| − |d_T(u)| − |Δℓ_S(S ∖ u)|: u stands in for the other copies only as far as
+ *     the student, u kept, does not miss S ∖ u. (Without that term, whatever S ∖ u meant to the
+ *     student was credited to u, measured in text already broken by removing S ∖ u: a fact value
+ *     or the question outranked the planted copies.) A unit scores max(c(u), c'(u)).
+ *
+ * Teacher need: a unit credited through a joint removal, and a word, keeps as its teacher side at
+ * least the |Δℓ_T| of removing it alone or (a word) the phrase holding it (`teacherNeed`), so text
+ * the teacher needs never ranks as a confounder because another removal spared the teacher.
  *
  * Each token gets the absolute loss changes (teacher, student) of the highest-contrast measured
- * unit covering it; a token none covers takes (teacher) the largest −c measured on the sample, so
+ * unit covering it (the teacher's at least the unit's teacher need; a put-back's carries the
+ * |Δℓ_S(S ∖ u)| term, so that |T| − |S| = −c' holds); a token none covers takes (teacher) the largest −c measured on the sample, so
  * it ranks with the least student-dependent text, never above a measured unit; analysis compares them raw (Δ = |Δℓ_T| − |Δℓ_S| = −c),
  * so low Δ = the student depends on it and the teacher does not.
  *
@@ -155,11 +176,21 @@ registerAttributionMethod({
     let next = 0;
     const change = (after: Effect, b: number): Effect => ({ teacher: after.teacher - base[b].teacher, student: after.student - base[b].student });
     const effects = chosen.map((units, b) => new Map(units.map((u) => [u, change(round1[next++], b)] as const)));
+    const single = effects.map((e) => new Map(e));
+    // Text the teacher needs is no confounder, whichever removal measured it: an effect credited to
+    // u keeps at least u's own teacher need.
+    const needed = (e: Effect, b: number, u: number): Effect => {
+      const need = teacherNeed(inputs[b].student.occlusionUnits!, single[b], u);
+      return Math.abs(e.teacher) >= need ? e : { teacher: need, student: e.student };
+    };
     // A joint removal's effect is credited to every copy it removed, where it is the larger contrast.
     joint.forEach((sets, b) => {
       for (const set of sets) {
         const e = change(round1[next++], b);
-        for (const u of set) if (!effects[b].has(u) || contrast(e) > contrast(effects[b].get(u)!)) effects[b].set(u, e);
+        for (const u of set) {
+          const credit = needed(e, b, u);
+          if (!effects[b].has(u) || contrast(credit) > contrast(effects[b].get(u)!)) effects[b].set(u, credit);
+        }
       }
     });
 
@@ -183,12 +214,17 @@ registerAttributionMethod({
     next = 0;
     sets.forEach((set, b) => {
       if (set.length === 0) return;
-      const all = round2[next++];
+      const all = change(round2[next++], b);
       for (const u of set) {
-        const rest = round2[next++];
-        const putBack = { teacher: all.teacher - rest.teacher, student: all.student - rest.student };
-        if (contrast(putBack) > contrast(effects[b].get(u)!)) effects[b].set(u, putBack);
+        const rest = change(round2[next++], b);
+        // What the student misses with S ∖ u gone and u kept is not u's doing: it counts against u.
+        const share = needed({ teacher: Math.abs(all.teacher - rest.teacher) + Math.abs(rest.student), student: all.student - rest.student }, b, u);
+        if (contrast(share) > contrast(effects[b].get(u)!)) effects[b].set(u, share);
       }
+    });
+    // A word's own removal may spare the teacher where the phrase holding it does not.
+    effects.forEach((e, b) => {
+      for (const [u, x] of e) e.set(u, needed(x, b, u));
     });
 
     // A token no measured unit covers has no evidence either way: it takes the least contrastive
