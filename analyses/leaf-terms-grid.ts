@@ -17,7 +17,7 @@
  * on the distractor's reduction from KD's − 30 % (all in points); the point with the largest
  * worst-family margin is the pick.
  */
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,11 +26,10 @@ import { distill, FOCUS_TARGETS, type FocusTarget } from '../lib/distill/index.t
 import { loadModel } from '../lib/models/index.ts';
 import { prune } from '../lib/pruning/index.ts';
 import { initRuntime } from '../lib/runtime/index.ts';
-import type { SynthSample } from '../lib/synth/index.ts';
 import { loadTokenizer } from '../lib/text/index.ts';
 import { writeFileAtomic } from '../lib/util/atomic.ts';
 import { parseRuleSpec } from '../lib/confounders/index.ts';
-import { analyzeOptions, demoDefaults, distillOptions, familyData, leafTerms, plantedAttention, pruneOptions, splitAccuracy } from '../lib/demo/index.ts';
+import { analyzeOptions, demoDefaults, distillOptions, familyData, leafTerms, plantedAttention, pruneOptions, readSynthSplit, splitAccuracy } from '../lib/demo/index.ts';
 
 const { values } = parseArgs({
   options: {
@@ -71,7 +70,7 @@ for (const family of list(values.families!)) {
   const dir = join(work, family);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const read = (split: string) => readFileSync(join(corpus, `${split}.jsonl`), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as SynthSample);
+  const read = (split: string) => readSynthSplit(corpus, split);
   const train = join(dir, 'train-distill.jsonl');
   writeFileAtomic(train, read('train-distill').slice(0, Number(values.samples)).map((s) => JSON.stringify(s) + '\n').join(''));
   const dev = { test: read('test').slice(devFrom, devEnd), clean: read('clean').slice(devFrom, devEnd) };

@@ -22,7 +22,7 @@
  *    the default. Accuracy on the shortcut-broken test split and the clean control, answers copying
  *    the distractor, attention share on the distractor (test split).
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -35,7 +35,7 @@ import { answerAccuracy, getChecker } from '../lib/eval/index.ts';
 import { loadModel } from '../lib/models/index.ts';
 import { prune } from '../lib/pruning/index.ts';
 import { initRuntime, type BackendChoice } from '../lib/runtime/index.ts';
-import { getFamily, listFamilies, type SynthSample } from '../lib/synth/index.ts';
+import { getFamily, listFamilies } from '../lib/synth/index.ts';
 import { loadTokenizer } from '../lib/text/index.ts';
 import { writeFileAtomic } from '../lib/util/atomic.ts';
 import {
@@ -51,6 +51,7 @@ import {
   plantedPairs,
   plantedTokenLabels,
   pruneOptions,
+  readSynthSplit,
   reflag,
   spanOnPlanted,
   spansByDelta,
@@ -147,7 +148,7 @@ async function runFamily(family: string, backend: string) {
     samples: Number(values.samples), evalSamples: Number(values['eval-samples']), steps: Number(values.steps), backend: values.backend as BackendChoice, progress: false,
   };
   const readSplit = (split: string, n: number) => {
-    const samples = readFileSync(join(corpus, `${split}.jsonl`), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as SynthSample).slice(0, n);
+    const samples = readSynthSplit(corpus, split).slice(0, n);
     const path = join(work, `${split}.jsonl`);
     writeFileAtomic(path, samples.map((s) => JSON.stringify(s) + '\n').join(''));
     return { path, samples };

@@ -1,7 +1,7 @@
 /** lib/demo: `leaf demo` on the shipped planted-confounder task, and the helpers that measure it against ground truth. */
 export { runDemo, type DemoResult, type ModelResult, type ModelName } from './run.ts';
 export { demoDefaults, demoOptionSpecs, type DemoOptions } from './options.ts';
-export { familyData, SHIPPED } from './paths.ts';
+export { familyData, readSynthSplit, SHIPPED } from './paths.ts';
 export { DEMO_SYNTH_OPTIONS } from './task.ts';
 export { resultsTable, resultsMarkdown } from './table.ts';
 export { detectionQuality, plantedPairs, type DetectionQuality } from './quality.ts';

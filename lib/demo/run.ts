@@ -14,7 +14,7 @@ import { writeFileAtomic } from '../util/atomic.ts';
 import { detectionQuality, type DetectionQuality } from './quality.ts';
 import type { DemoOptions } from './options.ts';
 import { plantedAttention, type PlantedAttention } from './planted-attention.ts';
-import { SHIPPED } from './paths.ts';
+import { readSynthSplit, SHIPPED } from './paths.ts';
 import { resultsMarkdown, resultsTable } from './table.ts';
 import { analyzeOptions, distillOptions, EVAL_BATCH, ID_MAPPING, MAX_NEW_TOKENS, leafTerms, pruneOptions } from './stages.ts';
 
@@ -52,27 +52,13 @@ export interface DemoResult {
   settings: Omit<DemoOptions, 'progress'>;
 }
 
-function readJsonl(path: string): SynthSample[] {
-  if (!existsSync(path)) throw new Error(`${path}: no such file (the shipped corpus is made by analyses/train-base.ts)`);
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim())
-    .map((line, i) => {
-      try {
-        return JSON.parse(line) as SynthSample;
-      } catch (error) {
-        throw new Error(`${path}:${i + 1}: not valid JSON (${(error as Error).message})`);
-      }
-    });
-}
-
 /** The first n samples of each split, written under out/data so every stage reads the same files. */
 function prepareData(options: DemoOptions & { corpus: string }, dir: string): Record<Split, { path: string; samples: SynthSample[] }> {
   const sizes: Record<Split, number> = { 'train-distill': options.samples, test: options.evalSamples, clean: options.evalSamples };
   const data = {} as Record<Split, { path: string; samples: SynthSample[] }>;
   for (const split of SPLITS) {
     const source = join(options.corpus, `${split}.jsonl`);
-    const samples = readJsonl(source).slice(0, sizes[split]);
+    const samples = readSynthSplit(options.corpus, split).slice(0, sizes[split]);
     if (samples.length < sizes[split]) throw new Error(`${source}: ${samples.length} samples, the demo asks for ${sizes[split]}`);
     const path = join(dir, `${split}.jsonl`);
     writeFileAtomic(path, samples.map((s) => JSON.stringify(s) + '\n').join(''));
