@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runProgress } from '../lib/corpus/index.ts';
 import { launchLayout } from '../lib/launch/index.ts';
 import { startSlurmCluster, type SlurmCluster } from './helpers/slurm-cluster.ts';
 
@@ -55,12 +56,17 @@ describe('leaf analyze --executor slurm on a real cluster', () => {
     expect(launched.status, launched.output).toBe(0);
     const [, job, merge] = /shards 0-3 of 4 as job (\d+) .*merge job (\d+)/.exec(launched.stdout) ?? [];
     expect(job, launched.stdout).toBeDefined();
-    // Cancelled once running (a pending array task that is cancelled leaves no trace in squeue).
+    // Cancelled once running (a pending array task that is cancelled leaves no trace in squeue), and
+    // only once its leaf process has opened the shard's run: a cancel that reaches a task whose batch
+    // script is still starting can be lost, and the shard then finishes. Suspended first, so that
+    // its 4 samples cannot all be done before the cancel lands.
     const started = Date.now();
-    while (!new RegExp(`^${job}_2 RUNNING`, 'm').test(squeue())) {
+    while (!(new RegExp(`^${job}_2 RUNNING`, 'm').test(squeue()) && runProgress(launchLayout(dir).shard(2)))) {
       expect(Date.now() - started, squeue()).toBeLessThan(120_000);
-      spawnSync('sleep', ['0.2']);
+      spawnSync('sleep', ['0.1']);
     }
+    const suspended = spawnSync('scontrol', ['suspend', `${job}_2`], { env: cluster.env, encoding: 'utf8' });
+    expect(suspended.status, suspended.stderr).toBe(0);
     const cancelled = spawnSync('scancel', [`${job}_2`], { env: cluster.env, encoding: 'utf8' });
     expect(cancelled.status, cancelled.stderr).toBe(0);
 
