@@ -9,6 +9,7 @@ import { readManifest } from '../lib/corpus/index.ts';
 import { estimateAnalyzeMemory, parameterCount, planHolds, type HeldWeights, type HoldCandidate } from '../lib/runtime/memory.ts';
 import { readConfig, writeRandomCheckpoint } from '../lib/models/index.ts';
 import { getArchitecture } from '../lib/models/architectures/index.ts';
+import { getAttributionMethod } from '../lib/attribution/index.ts';
 import { initRuntime } from '../lib/runtime/index.ts';
 import { buildWordLevelTokenizer, writeTokenizerFiles } from '../lib/text/index.ts';
 import { WORDS } from './helpers/analyze-fixtures.ts';
@@ -110,6 +111,18 @@ describe('analyze memory', () => {
     expect(sides.student.model).toBe(sides.teacher.model);
     expect(sides.student.role).toBe('student');
     sides.dispose();
+  });
+
+  it('counts both models\' keys and values of a batch where the method keeps them', () => {
+    const config = { ...readConfig(fixture.teacher).config, numLayers: 24, numKvHeads: 4, headDim: 128 };
+    const held: HeldWeights = { config, dtype: 'BF16', bytes: 1e9 };
+    const without = estimateAnalyzeMemory({ teacher: held, student: held, batchSize: 8, maxLength: 512, recompute: true });
+    const kept = estimateAnalyzeMemory({ teacher: held, student: held, batchSize: 8, maxLength: 512, recompute: true, keyValues: true });
+    // 2 models × 8 × 512 tokens × 24 layers × (keys + values) × 4 heads × 128 × 4 bytes.
+    expect(kept.parts['keys and values kept while shortened samples are scored']).toBe(2 * 8 * 512 * 24 * 2 * 4 * 128 * 4);
+    expect(kept.total).toBeGreaterThan(without.total);
+    expect(getAttributionMethod('contrastive').keepsKeyValues).toBe(true);
+    expect(getAttributionMethod('grad-l2').keepsKeyValues).toBeUndefined();
   });
 
   it('recomputing layers shrinks the backward pass estimate and leaves weights as they are', () => {

@@ -3,9 +3,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { getAttributionMethod, type PairInput, type ScoringInput } from '../lib/attribution/index.ts';
 import type { CausalLM } from '../lib/models/types.ts';
 import { initRuntime } from '../lib/runtime/index.ts';
+import { withReplayCache } from './helpers/replay-cache.ts';
 
 /**
- * Hand-built two-feature LMs (only what the loss path calls: embed, forwardHidden, headLogits, headRows).
+ * Hand-built two-feature LMs (only what the loss path calls: embed, forwardHidden, createCache, headLogits, headRows).
  * Token 2 is the distractor, token 3 the text the teacher reads, token 1 the answer. Hidden state at
  * each position = a saturating count of one token over the prefix, so the student answers from ANY
  * copy of the distractor (removing one copy changes nothing) and the teacher only from token 3. With
@@ -20,7 +21,7 @@ function toyModel(feature: 'distractor' | 'evidence', copiesNeeded = 1): CausalL
   return {
     config: { vocabSize: VOCAB },
     embed: (ids: tf.Tensor2D) => tf.gather<tf.Tensor>(tf.tensor2d(table), ids) as tf.Tensor3D,
-    forwardHidden: (embeds: tf.Tensor3D) => ({ hidden: tf.minimum(tf.relu(tf.sub(tf.transpose(tf.cumsum(tf.transpose(embeds, [0, 2, 1]), 2), [0, 2, 1]), copiesNeeded - 1)), 1) as tf.Tensor3D }),
+    ...withReplayCache((embeds) => ({ hidden: tf.minimum(tf.relu(tf.sub(tf.transpose(tf.cumsum(tf.transpose(embeds, [0, 2, 1]), 2), [0, 2, 1]), copiesNeeded - 1)), 1) as tf.Tensor3D })),
     lmHeadWeight,
     headLogits: (hidden: tf.Tensor2D) => tf.matMul(hidden, lmHeadWeight, false, true),
     headRows: (ids: tf.Tensor1D) => tf.gather(lmHeadWeight, ids),

@@ -3,9 +3,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { getAttributionMethod, type ScoringInput } from '../lib/attribution/index.ts';
 import type { CausalLM } from '../lib/models/types.ts';
 import { initRuntime } from '../lib/runtime/index.ts';
+import { withReplayCache } from './helpers/replay-cache.ts';
 
 /**
- * Hand-built LM (only what the loss path calls): hidden feature k at each position = whether token
+ * Hand-built LM (only what the loss path calls, the cache replaying embeddings): hidden feature k at each position = whether token
  * `reads[k]` occurred in the prefix; the answer's logit is Σ weight_k · feature_k.
  */
 function toyModel(reads: number[], weights: number[]): CausalLM {
@@ -16,7 +17,7 @@ function toyModel(reads: number[], weights: number[]): CausalLM {
     config: { vocabSize: VOCAB },
     embed: (ids: tf.Tensor2D) => tf.gather<tf.Tensor>(tf.tensor2d(table), ids) as tf.Tensor3D,
     // The count runs over the last axis: tfjs's cumsum gradient is wrong on the others.
-    forwardHidden: (embeds: tf.Tensor3D) => ({ hidden: tf.minimum(tf.transpose(tf.cumsum(tf.transpose(embeds, [0, 2, 1]), 2), [0, 2, 1]), 1) as tf.Tensor3D }),
+    ...withReplayCache((embeds) => ({ hidden: tf.minimum(tf.transpose(tf.cumsum(tf.transpose(embeds, [0, 2, 1]), 2), [0, 2, 1]), 1) as tf.Tensor3D })),
     lmHeadWeight,
     headLogits: (hidden: tf.Tensor2D) => tf.matMul(hidden, lmHeadWeight, false, true),
     headRows: (ids: tf.Tensor1D) => tf.gather(lmHeadWeight, ids),

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initRuntime } from '../lib/runtime/index.ts';
+import { cachedLosses, losses, variantLosses } from '../lib/attribution/loss.ts';
 import {
   SafetensorsReader, createRandomModel, embeddingGradNorms, greedyGenerate, loadModel, responseLossFromEmbeds, responseNll,
   responseTargets, saveModel, writeRandomCheckpoint, writeSafetensors, readSafetensors, type CausalLM,
@@ -135,6 +136,34 @@ describe.each(ARCHS)('$modelType', ({ modelType, extra }) => {
       cache.dispose();
       m.dispose();
     }
+  });
+
+  test('variants scored from cached prefixes of their sources equal full forwards, without leaking tensors', () => {
+    const m = model(modelType, extra, 6);
+    const sources = [
+      { ids: [5, 9, 2, 33, 17, 8, 21, 6, 3], targets: [7, 8] },
+      { ids: [11, 4, 30, 7, 19], targets: [3, 4] },
+    ];
+    const variants = [
+      { of: 0, input: { ids: [5, 9, 2, 8, 21, 6, 3], targets: [5, 6] } }, // a cut inside
+      { of: 0, input: { ids: [9, 2, 33, 17, 8, 21, 6, 3], targets: [6, 7] } }, // the first token differs: nothing shared
+      { of: 1, input: { ids: [11, 4, 7, 19], targets: [2, 3] } },
+      { of: 0, input: { ids: [5, 9, 2, 33, 17, 8, 6, 3], targets: [6, 7] } }, // shares all but the token before the targets
+      { of: 1, input: { ids: [11, 4, 30, 7, 19, 25], targets: [4, 5] } }, // the source continued: computed from the row before its first target
+    ];
+    const before = tf.memory().numTensors;
+    const { losses: base, cache } = cachedLosses(m, sources, 0);
+    try {
+      const shared = variantLosses(m, cache, sources, variants, 0, 2);
+      const full = losses(m, variants.map((v) => v.input), 0, 8);
+      expect(maxAbsDiff([...shared], [...full])).toBeLessThan(1e-5);
+      expect(maxAbsDiff([...base], [...losses(m, sources, 0, 8)])).toBeLessThan(1e-5);
+      expect(() => cache.prefixes([1], [6])).toThrow(/row 1's first 6 positions are not all real cached tokens/);
+    } finally {
+      cache.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    m.dispose();
   });
 
   test('attention probabilities: causal, zero on padding, rows sum to 1', () => {

@@ -8,6 +8,7 @@ import { userMessage } from '../corpus/prompt.ts';
 import type { Sample } from '../corpus/types.ts';
 import type { AnalyzeOptions } from './options.ts';
 import { sameCheckpoint } from './sides.ts';
+import { getAttributionMethod } from '../attribution/index.ts';
 
 /** Longest rendered sample in tokens over both tokenizers, capped at --max-length (longer ones are skipped or truncated). */
 async function longestSample(options: Pick<AnalyzeOptions, 'teacher' | 'student' | 'maxLength'>, samples: Sample[]): Promise<number> {
@@ -44,7 +45,7 @@ export async function checkAnalyzeMemory(options: AnalyzeOptions, samples: Sampl
   const maxLength = await longestSample(options, samples);
   const limit = memoryLimit(backend, options.memoryLimitGb);
   const { estimate, recompute, holds } = planHolds(candidates, options.hold ?? 'auto', limit,
-    ([teacher, student], recompute) => estimateAnalyzeMemory({ teacher, student, batchSize, maxLength, recompute }), [false, true]);
+    ([teacher, student], recompute) => estimateAnalyzeMemory({ teacher, student, batchSize, maxLength, recompute, keyValues: getAttributionMethod(options.method).keepsKeyValues }), [false, true]);
   if (options.progress) printEstimate(estimate, limit, holds);
   checkMemory(estimate, limit);
   return { estimate, recompute, holds: { teacher: holds[0], student: holds[1] ?? holds[0] } };

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { embeddingGradients, responseNll } from '../models/loss.ts';
 import { ensureGradients } from '../runtime/gradients.ts';
-import type { CausalLM } from '../models/types.ts';
+import type { CausalLM, KVCache } from '../models/types.ts';
 import type { LossInput } from './types.ts';
 
 ensureGradients();
@@ -44,6 +44,59 @@ export function losses(model: CausalLM, inputs: LossInput[], padId: number, batc
     const padded = padInputs(chunk.map((i) => inputs[i]), padId);
     const values = responseNll(model, padded.ids, padded.targetMask, padded.attentionMask);
     chunk.forEach((i, k) => (out[i] = values[k]));
+  }
+  return out;
+}
+
+/**
+ * Forward-only losses of `inputs` in one batch, keeping their keys and values so that variants of
+ * them can be scored from where they differ (`variantLosses`). The caller disposes the cache.
+ */
+export function cachedLosses(model: CausalLM, inputs: LossInput[], padId: number): { losses: Float32Array; cache: KVCache } {
+  const padded = padInputs(inputs, padId);
+  const cache = model.createCache();
+  try {
+    return { losses: Float32Array.from(responseNll(model, padded.ids, padded.targetMask, padded.attentionMask, cache)), cache };
+  } catch (error) {
+    cache.dispose();
+    throw error;
+  }
+}
+
+/** A text derived from cached text `of` (a row of the cache given with it). */
+export interface Variant {
+  of: number;
+  input: LossInput;
+}
+
+/**
+ * Forward-only losses of variants of cached texts (`cachedLosses`), each computed from its first
+ * token that differs from its source: the shared start's keys and values are the cached ones, so a
+ * text shortened near its end costs the positions after the cut, not the whole text. In
+ * sub-batches of at most batchSize, bucketed by the length computed.
+ */
+export function variantLosses(model: CausalLM, cache: KVCache, sources: LossInput[], variants: Variant[], padId: number, batchSize: number): Float32Array {
+  const shared = variants.map(({ of, input }) => {
+    const source = sources[of].ids;
+    // The token before the first target must be computed here: its output predicts that target.
+    const limit = Math.min(source.length, Math.min(...input.targets) - 1);
+    let n = 0;
+    while (n < limit && input.ids[n] === source[n]) n++;
+    return n;
+  });
+  const suffix = variants.map(({ input }, k) => ({ ids: input.ids.slice(shared[k]), targets: input.targets.map((t) => t - shared[k]) }));
+  const out = new Float32Array(variants.length);
+  const order = variants.map((_, k) => k).sort((a, b) => suffix[a].ids.length - suffix[b].ids.length);
+  for (let start = 0; start < order.length; start += batchSize) {
+    const chunk = order.slice(start, start + batchSize);
+    const padded = padInputs(chunk.map((k) => suffix[k]), padId);
+    const past = Math.max(...chunk.map((k) => shared[k])) > 0 ? cache.prefixes(chunk.map((k) => variants[k].of), chunk.map((k) => shared[k])) : undefined;
+    try {
+      const values = responseNll(model, padded.ids, padded.targetMask, padded.attentionMask, past);
+      chunk.forEach((k, i) => (out[k] = values[i]));
+    } finally {
+      past?.dispose();
+    }
   }
   return out;
 }

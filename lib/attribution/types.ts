@@ -67,6 +67,8 @@ export interface AttributionMethod {
    * Δ = s_T − s_S is taken as is, then min-max normalised to [0, 1] for the threshold rules.
    */
   readonly comparison?: 'normalized' | 'raw';
+  /** Keeps both models' keys and values of a batch while it scores shortened samples (the memory pre-flight counts them). */
+  readonly keepsKeyValues?: boolean;
   /** One model's scores. */
   score(model: CausalLM, inputs: ScoringInput[], options: MethodOptions): TokenScores[];
   /**

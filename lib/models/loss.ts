@@ -2,7 +2,7 @@
 // The logit at position i−1 predicts token i, so a supervised token i is scored on row i−1.
 // The batch loss is the SUM of per-sample means: each sample's gradient equals its unbatched one.
 import * as tf from '@tensorflow/tfjs-core';
-import type { CausalLM } from './types.ts';
+import type { CausalLM, KVCache } from './types.ts';
 import { LOG_SUM_EXP_ROWS, SOFTMAX_SCALE_ROWS } from '../runtime/kernels/shared/kernel-names.ts';
 
 export interface ResponseTargets {
@@ -62,9 +62,15 @@ export function responseTargets(ids: number[][], targetMask: number[][], attenti
  * dominates small models); the target logit is a dot product with the target's head row, so no
  * [rows, vocab] one-hot is ever built.
  */
-export function responseLossFromEmbeds(model: CausalLM, inputsEmbeds: tf.Tensor3D, targets: ResponseTargets, attentionMask?: tf.Tensor2D): { loss: tf.Scalar; rowNll: tf.Tensor1D } {
+export function responseLossFromEmbeds(
+  model: CausalLM,
+  inputsEmbeds: tf.Tensor3D,
+  targets: ResponseTargets,
+  attentionMask?: tf.Tensor2D,
+  cache?: KVCache,
+): { loss: tf.Scalar; rowNll: tf.Tensor1D } {
   return tf.tidy(() => {
-    const { hidden } = model.forwardHidden(inputsEmbeds, { attentionMask });
+    const { hidden } = model.forwardHidden(inputsEmbeds, { attentionMask, cache });
     const [B, T, D] = hidden.shape;
     const selected = tf.gather(tf.reshape(hidden, [B * T, D]), tf.tensor1d(targets.rows, 'int32'));
     const logits = model.headLogits(selected as tf.Tensor2D);
@@ -122,12 +128,15 @@ function maskTensor(attentionMask: number[][] | undefined): tf.Tensor2D | undefi
   return attentionMask ? tf.tensor2d(attentionMask, undefined, 'int32') : undefined;
 }
 
-/** Mean NLL of each sample's supervised tokens (no gradient). */
-export function responseNll(model: CausalLM, ids: number[][], targetMask: number[][], attentionMask?: number[][]): number[] {
+/**
+ * Mean NLL of each sample's supervised tokens (no gradient). With a cache, `ids` continue the texts
+ * it holds (`attentionMask` covers the new tokens) and the cache is extended by them.
+ */
+export function responseNll(model: CausalLM, ids: number[][], targetMask: number[][], attentionMask?: number[][], cache?: KVCache): number[] {
   const targets = responseTargets(ids, targetMask, attentionMask, model.config.vocabSize);
   const rowNll = tf.tidy(() => {
     const embeds = model.embed(tf.tensor2d(ids, undefined, 'int32'));
-    return responseLossFromEmbeds(model, embeds, targets, maskTensor(attentionMask)).rowNll;
+    return responseLossFromEmbeds(model, embeds, targets, maskTensor(attentionMask), cache).rowNll;
   });
   const values = rowNll.dataSync();
   rowNll.dispose();

@@ -51,6 +51,12 @@ export interface ForwardResult {
 export interface KVCache {
   /** Number of positions already in the cache. */
   readonly length: number;
+  /**
+   * A new cache whose row k holds the first `lengths[k]` cached positions of row `rows[k]` (within
+   * that row's real tokens; 0 for none, not all 0), so texts sharing a start with a cached one are
+   * computed from where they differ. This cache is left unchanged.
+   */
+  prefixes(rows: number[], lengths: number[]): KVCache;
   dispose(): void;
 }
 

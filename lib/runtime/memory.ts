@@ -74,17 +74,27 @@ function backwardBytes(config: DecoderConfig, batchSize: number, length: number,
   return batchSize * length * (stack + 3 * config.vocabSize) * FLOAT_BYTES;
 }
 
+/** Keys and values of every layer for a batch (a KV cache). */
+function keyValueBytes(config: DecoderConfig, batchSize: number, length: number): number {
+  return batchSize * length * config.numLayers * 2 * config.numKvHeads * config.headDim * FLOAT_BYTES;
+}
+
 /**
- * `leaf analyze`: both models' weights as held (once when teacher and student are one folder) and
- * the larger of the two models' backward passes (they run one after the other).
+ * `leaf analyze`: both models' weights as held (once when teacher and student are one folder), the
+ * larger of the two models' backward passes (they run one after the other) and, for a method that
+ * keeps them (`keyValues`), both models' keys and values of a batch.
  */
-export function estimateAnalyzeMemory(shape: { teacher: HeldWeights; student?: HeldWeights; batchSize: number; maxLength: number; recompute: boolean }): MemoryEstimate {
+export function estimateAnalyzeMemory(shape: { teacher: HeldWeights; student?: HeldWeights; batchSize: number; maxLength: number; recompute: boolean; keyValues?: boolean }): MemoryEstimate {
   const { teacher, student, batchSize, maxLength, recompute } = shape;
   const parts: Record<string, number> = { ...weightPart('teacher', teacher), ...(student ? weightPart('student', student) : {}) };
   parts[`backward pass (${batchSize} × ${maxLength} tokens${recompute ? ', layers recomputed' : ''})`] = Math.max(
     backwardBytes(teacher.config, batchSize, maxLength, recompute),
     student ? backwardBytes(student.config, batchSize, maxLength, recompute) : 0,
   );
+  if (shape.keyValues) {
+    parts['keys and values kept while shortened samples are scored'] =
+      keyValueBytes(teacher.config, batchSize, maxLength) + keyValueBytes((student ?? teacher).config, batchSize, maxLength);
+  }
   return {
     task: 'analyze',
     parts,

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { minMaxNormalize } from '../../confounders/normalize.ts';
-import { gradientScores, losses } from '../loss.ts';
+import { cachedLosses, gradientScores, losses, variantLosses } from '../loss.ts';
+import type { KVCache } from '../../models/types.ts';
 import { registerAttributionMethod } from '../registry.ts';
 import type { LossInput, OcclusionUnit, PairInput, ScoringInput, TokenScores } from '../types.ts';
 
@@ -15,6 +16,21 @@ export const CONTRASTIVE_REDUNDANT_SET = 4;
 export const CONTRASTIVE_MAX_COPIES = 4;
 
 const l2 = (grad: tf.Tensor3D) => tf.sqrt(tf.sum(tf.square(grad), 2)) as tf.Tensor2D;
+
+type Role = 'teacher' | 'student';
+
+/** Units of sample b removed together. */
+interface Removal {
+  b: number;
+  units: number[];
+}
+
+/** `measure` applied to the removals marked useful only; NaN for the others (never read). */
+function lazily(removals: Removal[], useful: boolean[], measure: (removals: Removal[]) => number[]): number[] {
+  const measured = measure(removals.filter((_, k) => useful[k]));
+  let next = 0;
+  return useful.map((u) => (u ? measured[next++] : NaN));
+}
 
 /** One unit's measured effect: loss change of each model. */
 interface Effect {
@@ -129,12 +145,17 @@ function copyHolders(pair: PairInput, gS: Map<number, number>): number[] {
  * Cost per sample: the student's gradient (1 forward + backward), then in each model 1 forward of
  * the sample and at most MAX_PHRASES + EXTRA_UNITS + MAX_COPIES + 1 + REDUNDANT_SET (= 15) of
  * shortened ones (two copies outside the candidates add two single removals instead of MAX_COPIES).
+ * A shortened sample is computed from its first token that differs from the sample: the keys and
+ * values before it are the sample's own forward's. The teacher skips a joint removal or put-back
+ * whose student side alone bounds the contrast below what its units already have (the bounds are
+ * given where they are used), so the scores are those of measuring everything.
  */
 registerAttributionMethod({
   name: 'contrastive',
   description: 'gradient candidates verified by occluding words and phrases in both models; score = student loss change − teacher loss change (the default)',
   occlusionUnits: ['word', 'phrase'],
   comparison: 'raw',
+  keepsKeyValues: true,
   /** One model alone cannot be contrasted: the absolute loss change of removing each unit (no candidate choice). */
   score(model, inputs, { padId, batchSize }) {
     return inputs.map((input) => {
@@ -149,96 +170,126 @@ registerAttributionMethod({
       if (!pair.teacher.occlusionUnits || !pair.student.occlusionUnits || !pair.teacher.without || !pair.student.without)
         throw new Error(`contrastive: batch item ${b} was prepared without occlusion units`);
     const studentGrad = gradientScores(student, inputs.map((p) => p.student), studentPadId, l2);
-    const measure = (variants: { teacher: LossInput; student: LossInput }[]) => {
-      const t = losses(teacher, variants.map((v) => v.teacher), teacherPadId, batchSize);
-      const s = losses(student, variants.map((v) => v.student), studentPadId, batchSize);
-      return variants.map((_, k) => ({ teacher: t[k], student: s[k] }));
-    };
-    // Unmodified losses by the same forward path as the variants', so Δℓ has no numerical offset
-    // (the gradient pass computes the loss slightly differently).
-    const base = measure(inputs.map((p) => ({ teacher: p.teacher, student: p.student })));
-
-    // Round 1: candidate units, one removal each, and the copies of a repeated word all but one
-    // removed (each copy kept in turn), both models.
-    const gS = inputs.map((pair, b) => normalisedOnScored(pair.student, studentGrad[b].scores));
-    const chosen = inputs.map((pair, b) => candidates(pair, gS[b]));
-    const joint = inputs.map((pair, b) => {
-      const holders = copyHolders(pair, gS[b]);
-      const sets = holders.map((keep) => holders.filter((h) => h !== keep));
-      // All but one of two copies is one unit: a single removal.
-      for (const [u] of sets.filter((set) => set.length === 1)) if (!chosen[b].includes(u)) chosen[b].push(u);
-      return sets.filter((set) => set.length > 1);
-    });
-    const round1 = measure([
-      ...chosen.flatMap((units, b) => units.map((u) => ({ teacher: inputs[b].teacher.occlusionUnits![u].variant, student: inputs[b].student.occlusionUnits![u].variant }))),
-      ...joint.flatMap((sets, b) => sets.map((set) => ({ teacher: inputs[b].teacher.without!(set), student: inputs[b].student.without!(set) }))),
-    ]);
-    let next = 0;
-    const change = (after: Effect, b: number): Effect => ({ teacher: after.teacher - base[b].teacher, student: after.student - base[b].student });
-    const effects = chosen.map((units, b) => new Map(units.map((u) => [u, change(round1[next++], b)] as const)));
-    const single = effects.map((e) => new Map(e));
-    // Text the teacher needs is no confounder, whichever removal measured it: an effect credited to
-    // u keeps at least u's own teacher need.
-    const needed = (e: Effect, b: number, u: number): Effect => {
-      const need = teacherNeed(inputs[b].student.occlusionUnits!, single[b], u);
-      return Math.abs(e.teacher) >= need ? e : { teacher: need, student: e.student };
-    };
-    // A joint removal's effect is credited to every copy it removed, where it is the larger contrast.
-    joint.forEach((sets, b) => {
-      for (const set of sets) {
-        const e = change(round1[next++], b);
-        for (const u of set) {
-          const credit = needed(e, b, u);
-          if (!effects[b].has(u) || contrast(credit) > contrast(effects[b].get(u)!)) effects[b].set(u, credit);
-        }
-      }
-    });
-
-    // Round 2: the disjoint units the teacher needs least removed together, each put back in turn.
-    const sets = chosen.map((_, b) => {
-      const units = inputs[b].student.occlusionUnits!;
-      const set: number[] = [];
-      // Not chosen by c(u): when every copy hides behind the others, all of them score ≈ 0 alone. Text
-      // the teacher does not need can go together and leave the teacher's prediction standing, so
-      // what the student loses then is a shortcut those units carry between them.
-      const byTeacherNeed = [...effects[b]].sort((x, y) => Math.abs(x[1].teacher) - Math.abs(y[1].teacher) || contrast(y[1]) - contrast(x[1]));
-      for (const [u] of byTeacherNeed)
-        if (set.length < CONTRASTIVE_REDUNDANT_SET && set.every((v) => !overlaps(units[u], units[v]))) set.push(u);
-      return set.length > 1 ? set : [];
-    });
-    const round2 = measure(
-      sets.flatMap((set, b) =>
-        set.length === 0 ? [] : [set, ...set.map((u) => set.filter((v) => v !== u))].map((removed) => ({ teacher: inputs[b].teacher.without!(removed), student: inputs[b].student.without!(removed) })),
-      ),
-    );
-    next = 0;
-    sets.forEach((set, b) => {
-      if (set.length === 0) return;
-      const all = change(round2[next++], b);
-      for (const u of set) {
-        const rest = change(round2[next++], b);
-        // What the student misses with S ∖ u gone and u kept is not u's doing: it counts against u.
-        const share = needed({ teacher: Math.abs(all.teacher - rest.teacher) + Math.abs(rest.student), student: all.student - rest.student }, b, u);
-        if (contrast(share) > contrast(effects[b].get(u)!)) effects[b].set(u, share);
-      }
-    });
-    // A word's own removal may spare the teacher where the phrase holding it does not.
-    effects.forEach((e, b) => {
-      for (const [u, x] of e) e.set(u, needed(x, b, u));
-    });
-
-    // A token no measured unit covers has no evidence either way: it takes the least contrastive
-    // measured effect (teacher side), so it never outranks measured text as a confounder.
-    const unmeasured = effects.map((e) => Math.max(0, ...[...e.values()].map((x) => -contrast(x))));
-    const side = (role: 'teacher' | 'student') =>
-      inputs.map((pair, b) => {
-        const measured = [...effects[b]];
-        const fill = role === 'teacher' ? unmeasured[b] : 0;
-        return tokenScores(pair[role], measured.map(([u]) => pair[role].occlusionUnits![u]), measured.map(([, e]) => Math.abs(e[role])), measured.map(([, e]) => contrast(e)), base[b][role], fill);
-      });
-    return { teacher: side('teacher'), student: side('student') };
+    const sides = { teacher: { lm: teacher, padId: teacherPadId }, student: { lm: student, padId: studentPadId } };
+    const held: Partial<Record<Role, { losses: Float32Array; cache: KVCache }>> = {};
+    try {
+      // Unmodified losses by the same forward path as the variants', so Δℓ has no numerical offset
+      // (the gradient pass computes the loss slightly differently). Their keys and values are kept:
+      // each variant is computed from where it departs from its sample.
+      for (const role of ['teacher', 'student'] as const) held[role] = cachedLosses(sides[role].lm, inputs.map((p) => p[role]), sides[role].padId);
+      const base = { teacher: held.teacher!.losses, student: held.student!.losses };
+      const changes = (role: Role, removals: Removal[]) => {
+        const sources = inputs.map((p) => p[role]);
+        const variants = removals.map((r) => ({ of: r.b, input: r.units.length === 1 ? sources[r.b].occlusionUnits![r.units[0]].variant : sources[r.b].without!(r.units) }));
+        const after = variantLosses(sides[role].lm, held[role]!.cache, sources, variants, sides[role].padId, batchSize);
+        return removals.map((r, k) => after[k] - base[role][r.b]);
+      };
+      return contrastiveScores(inputs, studentGrad, base, changes);
+    } finally {
+      held.teacher?.cache.dispose();
+      held.student?.cache.dispose();
+    }
   },
 });
+
+/** Rounds 1 and 2 of the detector (see above) on one batch; `changes` measures removals in one model. */
+function contrastiveScores(
+  inputs: PairInput[],
+  studentGrad: { scores: Float32Array }[],
+  base: Record<Role, Float32Array>,
+  changes: (role: Role, removals: Removal[]) => number[],
+): { teacher: TokenScores[]; student: TokenScores[] } {
+  // Round 1: candidate units, one removal each, and the copies of a repeated word all but one
+  // removed (each copy kept in turn).
+  const gS = inputs.map((pair, b) => normalisedOnScored(pair.student, studentGrad[b].scores));
+  const chosen = inputs.map((pair, b) => candidates(pair, gS[b]));
+  const joint = inputs.map((pair, b) => {
+    const holders = copyHolders(pair, gS[b]);
+    const sets = holders.map((keep) => holders.filter((h) => h !== keep));
+    // All but one of two copies is one unit: a single removal.
+    for (const [u] of sets.filter((set) => set.length === 1)) if (!chosen[b].includes(u)) chosen[b].push(u);
+    return sets.filter((set) => set.length > 1);
+  });
+  const singles = chosen.flatMap((units, b) => units.map((u) => ({ b, units: [u] })));
+  const joints = joint.flatMap((sets, b) => sets.map((units) => ({ b, units })));
+  const studentRound1 = changes('student', [...singles, ...joints]);
+  const teacherSingles = changes('teacher', singles);
+  const effects = inputs.map(() => new Map<number, Effect>());
+  singles.forEach((r, k) => effects[r.b].set(r.units[0], { teacher: teacherSingles[k], student: studentRound1[k] }));
+  const single = effects.map((e) => new Map(e));
+  const need = (b: number, u: number) => teacherNeed(inputs[b].student.occlusionUnits!, single[b], u);
+  // Text the teacher needs is no confounder, whichever removal measured it: an effect credited to
+  // u keeps at least u's own teacher need.
+  const needed = (e: Effect, b: number, u: number): Effect => {
+    const floor = need(b, u);
+    return Math.abs(e.teacher) >= floor ? e : { teacher: floor, student: e.student };
+  };
+  // A joint removal's effect is credited to every copy it removed, where it is the larger contrast.
+  // The credit's contrast is at most |Δℓ_S| − the copy's teacher need, so the teacher is measured
+  // only where that bound beats what the copy already has: the scores are those of measuring all.
+  const jointStudent = joints.map((_, k) => studentRound1[singles.length + k]);
+  const jointUseful = joints.map((r, k) => r.units.some((u) => !effects[r.b].has(u) || Math.abs(jointStudent[k]) - need(r.b, u) > contrast(effects[r.b].get(u)!)));
+  const jointTeacher = lazily(joints, jointUseful, (measured) => changes('teacher', measured));
+  joints.forEach((r, k) => {
+    if (!jointUseful[k]) return;
+    const e = { teacher: jointTeacher[k], student: jointStudent[k] };
+    for (const u of r.units) {
+      const credit = needed(e, r.b, u);
+      if (!effects[r.b].has(u) || contrast(credit) > contrast(effects[r.b].get(u)!)) effects[r.b].set(u, credit);
+    }
+  });
+
+  // Round 2: the disjoint units the teacher needs least removed together, each put back in turn.
+  const sets = chosen.map((_, b) => {
+    const units = inputs[b].student.occlusionUnits!;
+    const set: number[] = [];
+    // Not chosen by c(u): when every copy hides behind the others, all of them score ≈ 0 alone. Text
+    // the teacher does not need can go together and leave the teacher's prediction standing, so
+    // what the student loses then is a shortcut those units carry between them.
+    const byTeacherNeed = [...effects[b]].sort((x, y) => Math.abs(x[1].teacher) - Math.abs(y[1].teacher) || contrast(y[1]) - contrast(x[1]));
+    for (const [u] of byTeacherNeed)
+      if (set.length < CONTRASTIVE_REDUNDANT_SET && set.every((v) => !overlaps(units[u], units[v]))) set.push(u);
+    return set.length > 1 ? set : [];
+  });
+  const whole = sets.flatMap((set, b) => (set.length === 0 ? [] : [{ b, units: set }]));
+  const putBacks = whole.flatMap(({ b, units: set }) => set.map((u) => ({ b, units: set.filter((v) => v !== u), kept: u })));
+  const studentRound2 = changes('student', [...whole, ...putBacks]);
+  const studentWhole = new Map(whole.map((r, k) => [r.b, studentRound2[k]]));
+  // What the student misses with S ∖ u gone and u kept is not u's doing: it counts against u. So
+  // u's contrast is at most |d_S(u)| − max(|Δℓ_S(S ∖ u)|, its teacher need), and the teacher is
+  // measured only where that bound beats what u already has.
+  const putBackStudent = putBacks.map((_, k) => studentRound2[whole.length + k]);
+  const putBackUseful = putBacks.map((r, k) => {
+    const rest = putBackStudent[k];
+    return Math.abs(studentWhole.get(r.b)! - rest) - Math.max(Math.abs(rest), need(r.b, r.kept)) > contrast(effects[r.b].get(r.kept)!);
+  });
+  const wholeUseful = whole.map((r) => putBacks.some((p, k) => p.b === r.b && putBackUseful[k]));
+  const teacherWhole = lazily(whole, wholeUseful, (measured) => changes('teacher', measured));
+  const teacherWholeBySample = new Map(whole.map((r, k) => [r.b, teacherWhole[k]]));
+  const putBackTeacher = lazily(putBacks, putBackUseful, (measured) => changes('teacher', measured));
+  putBacks.forEach((r, k) => {
+    if (!putBackUseful[k]) return;
+    const all = { teacher: teacherWholeBySample.get(r.b)!, student: studentWhole.get(r.b)! };
+    const rest = { teacher: putBackTeacher[k], student: putBackStudent[k] };
+    const share = needed({ teacher: Math.abs(all.teacher - rest.teacher) + Math.abs(rest.student), student: all.student - rest.student }, r.b, r.kept);
+    if (contrast(share) > contrast(effects[r.b].get(r.kept)!)) effects[r.b].set(r.kept, share);
+  });
+  // A word's own removal may spare the teacher where the phrase holding it does not.
+  effects.forEach((e, b) => {
+    for (const [u, x] of e) e.set(u, needed(x, b, u));
+  });
+
+  // A token no measured unit covers has no evidence either way: it takes the least contrastive
+  // measured effect (teacher side), so it never outranks measured text as a confounder.
+  const unmeasured = effects.map((e) => Math.max(0, ...[...e.values()].map((x) => -contrast(x))));
+  const side = (role: 'teacher' | 'student') =>
+    inputs.map((pair, b) => {
+      const measured = [...effects[b]];
+      const fill = role === 'teacher' ? unmeasured[b] : 0;
+      return tokenScores(pair[role], measured.map(([u]) => pair[role].occlusionUnits![u]), measured.map(([, e]) => Math.abs(e[role])), measured.map(([, e]) => contrast(e)), base[role][b], fill);
+    });
+  return { teacher: side('teacher'), student: side('student') };
+}
 
 /** Each token: the effect of the highest-`rank` unit covering it (`fill` when none does). */
 function tokenScores(input: ScoringInput, units: OcclusionUnit[], effect: number[], rank: number[], loss: number, fill = 0): TokenScores {
