@@ -27,6 +27,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runAnalyze } from '../lib/analyze/index.ts';
+import type { SpanCut } from '../lib/confounders/index.ts';
 import { readAttributions } from '../lib/corpus/index.ts';
 import type { AttributionRow } from '../lib/corpus/types.ts';
 import { Prng } from '../lib/distill/data/prng.ts';
@@ -171,7 +172,8 @@ async function runFamily(family: string, backend: string) {
   const tcsw = new Set(analysis.samples.filter((s) => teacherRight.get(s.id) && !studentRight.get(s.id)).map((s) => s.id));
   log(`${family}: ${analysis.samples.length} samples, teacher right ${[...teacherRight.values()].filter(Boolean).length}, student right ${[...studentRight.values()].filter(Boolean).length}, TCSW ${tcsw.size}`);
 
-  const detection = (rows: AttributionRow[], rule: string) => {
+  // spanCut: the analysis's own (its manifest's), so re-flagging rebuilds the spans it wrote.
+  const detection = (rows: AttributionRow[], rule: string, spanCut: SpanCut) => {
     const pairs = plantedPairs(rows, analysis.samples);
     const scores: number[] = [];
     const labels: boolean[] = [];
@@ -179,7 +181,7 @@ async function runFamily(family: string, backend: string) {
     let tcswHits = 0;
     let flagged = 0;
     for (const { row: raw, sample } of pairs) {
-      const row = reflag(raw, rule);
+      const row = reflag(raw, rule, { spanCut });
       const truth = plantedTokenLabels(row, sample.distractor_spans);
       row.delta.forEach((d, i) => {
         scores.push(-d);
@@ -202,26 +204,26 @@ async function runFamily(family: string, backend: string) {
 
   // 1. Detection: the paper's pipeline and the default, timed in the same run, alternating, each
   // TIMING_ROUNDS times; the fastest round of each counts (other jobs on a shared machine only add time).
-  const analysed: Record<string, { dir: string; rows: AttributionRow[] }> = {};
+  const analysed: Record<string, { dir: string; rows: AttributionRow[]; spanCut: SpanCut }> = {};
   const timing = { paper: { seconds: Infinity, cpuSeconds: Infinity }, default: { seconds: Infinity, cpuSeconds: Infinity } };
   for (let round = 0; round < TIMING_ROUNDS; round++)
     for (const [name, { method, rule }] of [['paper', PAPER], ['default', DEFAULT]] as const) {
       const dir = fresh(join(work, `analyze-${name}`));
       const t0 = performance.now();
       const cpu0 = process.cpuUsage();
-      await runAnalyze(analyzeOptions({ ...base, method, rule }, analysis.path, dir), { command: ['planted-confounders', family, name] });
+      const { manifest } = await runAnalyze(analyzeOptions({ ...base, method, rule }, analysis.path, dir), { command: ['planted-confounders', family, name] });
       const cpu = process.cpuUsage(cpu0);
       timing[name].seconds = Math.min(timing[name].seconds, (performance.now() - t0) / 1000);
       timing[name].cpuSeconds = Math.min(timing[name].cpuSeconds, (cpu.user + cpu.system) / 1e6);
-      analysed[name] = { dir, rows: await readAttributions(join(dir, 'attributions.arrow')) };
+      analysed[name] = { dir, rows: await readAttributions(join(dir, 'attributions.arrow')), spanCut: manifest.options.spanCut as SpanCut };
     }
   const detectors = {} as Record<'paper' | 'default', ReturnType<typeof detection> & { method: string; rule: string; seconds: number; cpuSeconds: number; passes: string }>;
   for (const [name, { method, rule }] of [['paper', PAPER], ['default', DEFAULT]] as const) {
-    detectors[name] = { ...detection(analysed[name].rows, rule), method, rule, ...timing[name], passes: PASSES[method] ?? '' };
+    detectors[name] = { ...detection(analysed[name].rows, rule, analysed[name].spanCut), method, rule, ...timing[name], passes: PASSES[method] ?? '' };
     log(`${family} ${name} (${method}): AUROC ${detectors[name].tokenAuroc?.toFixed(3)}, top span ${detectors[name].topSpanOnDistractor?.toFixed(3)}, ${timing[name].seconds.toFixed(1)} s (CPU ${timing[name].cpuSeconds.toFixed(1)} s)`);
   }
   const prng = Prng.fromSeed(1234);
-  const random = detection(analysed.paper.rows.map((row) => ({ ...row, delta: row.delta.map(() => prng.nextUint32() / 2 ** 32) })), PAPER.rule);
+  const random = detection(analysed.paper.rows.map((row) => ({ ...row, delta: row.delta.map(() => prng.nextUint32() / 2 ** 32) })), PAPER.rule, analysed.paper.spanCut);
 
   // 2. Distillation.
   const evaluate = async (dir: string): Promise<ModelEval> => {
