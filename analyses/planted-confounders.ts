@@ -27,6 +27,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runAnalyze } from '../lib/analyze/index.ts';
+import type { SpanCut } from '../lib/confounders/index.ts';
 import { readAttributions } from '../lib/corpus/index.ts';
 import type { AttributionRow } from '../lib/corpus/types.ts';
 import { Prng } from '../lib/distill/data/prng.ts';
@@ -171,7 +172,8 @@ async function runFamily(family: string, backend: string) {
   const tcsw = new Set(analysis.samples.filter((s) => teacherRight.get(s.id) && !studentRight.get(s.id)).map((s) => s.id));
   log(`${family}: ${analysis.samples.length} samples, teacher right ${[...teacherRight.values()].filter(Boolean).length}, student right ${[...studentRight.values()].filter(Boolean).length}, TCSW ${tcsw.size}`);
 
-  const detection = (rows: AttributionRow[], rule: string) => {
+  // spanCut: the analysis's own (its manifest's), so re-flagging rebuilds the spans it wrote.
+  const detection = (rows: AttributionRow[], rule: string, spanCut: SpanCut) => {
     const pairs = plantedPairs(rows, analysis.samples);
     const scores: number[] = [];
     const labels: boolean[] = [];
@@ -179,7 +181,7 @@ async function runFamily(family: string, backend: string) {
     let tcswHits = 0;
     let flagged = 0;
     for (const { row: raw, sample } of pairs) {
-      const row = reflag(raw, rule);
+      const row = reflag(raw, rule, { spanCut });
       const truth = plantedTokenLabels(row, sample.distractor_spans);
       row.delta.forEach((d, i) => {
         scores.push(-d);
@@ -202,26 +204,26 @@ async function runFamily(family: string, backend: string) {
 
   // 1. Detection: the paper's pipeline and the default, timed in the same run, alternating, each
   // TIMING_ROUNDS times; the fastest round of each counts (other jobs on a shared machine only add time).
-  const analysed: Record<string, { dir: string; rows: AttributionRow[] }> = {};
+  const analysed: Record<string, { dir: string; rows: AttributionRow[]; spanCut: SpanCut }> = {};
   const timing = { paper: { seconds: Infinity, cpuSeconds: Infinity }, default: { seconds: Infinity, cpuSeconds: Infinity } };
   for (let round = 0; round < TIMING_ROUNDS; round++)
     for (const [name, { method, rule }] of [['paper', PAPER], ['default', DEFAULT]] as const) {
       const dir = fresh(join(work, `analyze-${name}`));
       const t0 = performance.now();
       const cpu0 = process.cpuUsage();
-      await runAnalyze(analyzeOptions({ ...base, method, rule }, analysis.path, dir), { command: ['planted-confounders', family, name] });
+      const { manifest } = await runAnalyze(analyzeOptions({ ...base, method, rule }, analysis.path, dir), { command: ['planted-confounders', family, name] });
       const cpu = process.cpuUsage(cpu0);
       timing[name].seconds = Math.min(timing[name].seconds, (performance.now() - t0) / 1000);
       timing[name].cpuSeconds = Math.min(timing[name].cpuSeconds, (cpu.user + cpu.system) / 1e6);
-      analysed[name] = { dir, rows: await readAttributions(join(dir, 'attributions.arrow')) };
+      analysed[name] = { dir, rows: await readAttributions(join(dir, 'attributions.arrow')), spanCut: manifest.options.spanCut as SpanCut };
     }
   const detectors = {} as Record<'paper' | 'default', ReturnType<typeof detection> & { method: string; rule: string; seconds: number; cpuSeconds: number; passes: string }>;
   for (const [name, { method, rule }] of [['paper', PAPER], ['default', DEFAULT]] as const) {
-    detectors[name] = { ...detection(analysed[name].rows, rule), method, rule, ...timing[name], passes: PASSES[method] ?? '' };
+    detectors[name] = { ...detection(analysed[name].rows, rule, analysed[name].spanCut), method, rule, ...timing[name], passes: PASSES[method] ?? '' };
     log(`${family} ${name} (${method}): AUROC ${detectors[name].tokenAuroc?.toFixed(3)}, top span ${detectors[name].topSpanOnDistractor?.toFixed(3)}, ${timing[name].seconds.toFixed(1)} s (CPU ${timing[name].cpuSeconds.toFixed(1)} s)`);
   }
   const prng = Prng.fromSeed(1234);
-  const random = detection(analysed.paper.rows.map((row) => ({ ...row, delta: row.delta.map(() => prng.nextUint32() / 2 ** 32) })), PAPER.rule);
+  const random = detection(analysed.paper.rows.map((row) => ({ ...row, delta: row.delta.map(() => prng.nextUint32() / 2 ** 32) })), PAPER.rule, analysed.paper.spanCut);
 
   // 2. Distillation.
   const evaluate = async (dir: string): Promise<ModelEval> => {
@@ -315,7 +317,7 @@ function markdown(parts: FamilyResult[]): string {
     '',
     '## Detection against the planted spans',
     '',
-    `Paper: \`--method ${PAPER.method} --rule ${PAPER.rule}\` (the authors' pipeline). Default: \`--method ${DEFAULT.method} --rule ${DEFAULT.rule}\` (leaf analyze's default). `
+    `Paper: \`--method ${PAPER.method} --rule ${PAPER.rule}\` (the authors' pipeline). Default: \`--method ${DEFAULT.method} --rule ${DEFAULT.rule}\` (leaf analyze's default; its flagged spans cut at phrase edges, \`--span-cut auto\`). `
       + 'Token AUROC: −Δ against "the token lies on a planted distractor", pooled over every analysed instruction token. Top span: the flagged span with the lowest mean Δ lies on a distractor (no span = miss), over all analysis samples and over TCSW samples. '
       + `Time: \`leaf analyze\` in the same process, the two detectors alternating, the fastest of ${TIMING_ROUNDS} runs each (wall clock, and the process's CPU time, which other jobs on the shared machine disturb less).`,
     '',
@@ -371,7 +373,7 @@ function markdown(parts: FamilyResult[]): string {
     '- The consistency term compared the student\'s two outputs over its whole vocabulary until the fifth session, while the KD term compares outputs over the vocabulary shared with the teacher (`--vocab-map intersect` masks the rest). It then moved probability onto tokens the KD term never sees, the student\'s own end-of-turn token among them, and on some seeds the student answered with an empty string: the "collapse" of the previous report (shipped, seed 1, `--consistency-loss 4`: 2.7 % test, 8.0 % clean). It now uses the KD term\'s vocabulary; the same run gives 39.7 % / 40.0 %.',
     `- Reduced configuration (compute: 2 cores; 1-minute load average 1.9–3.0 while it ran, sampled each minute): 500 analysis samples, 300 test and 300 clean samples, 200 distillation steps per run. The paper\'s LeaF counterfactuals come from its own rule (${PAPER.rule}), the default\'s from the demo rule (${DEFAULT.rule}).`,
     `- Detector time: on this nearly idle machine grad-l2 analyses ${parts[0].detection.default.samples} samples in ${range(gradSeconds, 1)} s, and the default takes ${range(ratios, 1)}× that (wall). The fourth session\'s run gave 2.1–3.6× with the same passes per sample, but under load 3.8–7.4, which slowed grad-l2\'s short runs (3.3–3.8 s) more than the default\'s: the target was not met then either. Tried in this session on multi and not kept (11.3 s before, one run each): forward batches 4× wider for the shortened samples (12.0 s, more CPU), and fewer units (redundancy set 3, one word candidate: 10.0 s, −11 %, top span 97.4 %). Neither reaches 4×: each sample costs up to 16 forwards of each model against grad-l2\'s one forward and backward.`,
-    '- A cost of the rule absolute:tau=0.1 (found after this run, not changed): it flags more tokens, and where flagged tokens of two neighbouring clauses touch they form one span, e.g. "[ 1 ] take 1 and 0 ." (a tag and the facts of a sum sharing the value 1; both get the joint effect of removing the copies). On shipped most top-span misses are such merged spans (the percentile rule gave 99.8 % top span on the same Δ), and a counterfactual removing a merged span also removes a fact the teacher needs. Spans cut at the detector\'s own units (phrases) would avoid it; not built.',
+    '- Spans of the default are cut at phrase edges (`--span-cut auto`, phrase for `contrastive`; grad-l2 keeps plain maximal runs). The rule absolute:tau=0.1 flags more tokens than a percentile, and with plain maximal runs the flagged tokens of two neighbouring units that touch formed one span, e.g. "[ 1 ] take 1 and 0 ." (a tag and the facts of a sum sharing the value 1): it counted as a top-span miss, and its counterfactual also removed a fact. Sixth session, same 500 samples and Δ, plain runs → cut at phrases: top span (all / TCSW) shipped 95.6 / 93.4 → 99.8 / 100 %, far 97.4 / 97.6 → 98.8 / 100 %, multi 96.0 / 100 → 97.0 / 100 %; counterfactuals 504 → 526, 506 → 513, 866 → 1017, of which removing the distractor and a fact together 22 → 0, 7 → 0, 32 → 0. Every sample loses the same characters over all its counterfactuals (focus spans and the consistency term\'s text are unchanged).',
     '- Generation reads one new token: answers are one digit, one token for both tokenizers.',
     '- Seeds change the distillation batch order; base models, analyses and counterfactuals are the same for every seed.',
     '',

@@ -10,6 +10,7 @@ import {
   quantile,
   resolveRule,
   sampleRegions,
+  spanPieces,
   splitPoints,
   thresholdRuleNames,
   withoutWord,
@@ -96,6 +97,45 @@ describe('flags and spans', () => {
   it('merge-gap 2 bridges two', () => expect(flaggedSpans(f2, s2, ws2, 2)).toEqual(spans([0, 6])));
   it('never bridges a non-whitespace token', () =>
     expect(flaggedSpans([true, false, true], spans([0, 1], [1, 2], [2, 3]), [false, false, false], 5)).toEqual(spans([0, 1], [2, 3])));
+});
+
+describe('spans cut at phrase edges (--span-cut phrase)', () => {
+  // A bracketed distractor and the clause after it: two units the contrastive detector measured apart.
+  const text = '[ 1 ] take 1 and 0 . what is the sum ?';
+  const leading = [...text.matchAll(/ ?\S+/g)].map((m) => ({ start: m.index, end: m.index + m[0].length })); // "[", " 1", " ]", " take", ...
+  const trailing = [...text.matchAll(/\S+ ?/g)].map((m) => ({ start: m.index, end: m.index + m[0].length })); // "[ ", "1 ", "] ", "take ", ...
+  const flagged = leading.map((_, i) => i < 8); // "[ 1 ]" and "take 1 and 0 ."
+  const noWhitespace = leading.map(() => false);
+  const texts = (found: { start: number; end: number }[]) => found.map((span) => text.slice(span.start, span.end).trim());
+
+  it('none: touching flagged units are one span (the paper\'s maximal runs)', () =>
+    expect(texts(flaggedSpans(flagged, leading, noWhitespace, 0, spanPieces(text, leading, 'none')))).toEqual(['[ 1 ] take 1 and 0 .']));
+  it('phrase: one span per phrase, whichever side of a token its space is on', () => {
+    expect(texts(flaggedSpans(flagged, leading, noWhitespace, 0, spanPieces(text, leading, 'phrase')))).toEqual(['[ 1 ]', 'take 1 and 0 .']);
+    expect(texts(flaggedSpans(flagged, trailing, noWhitespace, 0, spanPieces(text, trailing, 'phrase')))).toEqual(['[ 1 ]', 'take 1 and 0 .']);
+  });
+  it('phrase: a run inside one phrase stays whole, and words outside every phrase are not cut apart', () => {
+    const inside = leading.map((_, i) => i >= 3 && i < 6); // "take 1 and"
+    expect(texts(flaggedSpans(inside, leading, noWhitespace, 0, spanPieces(text, leading, 'phrase')))).toEqual(['take 1 and']);
+    const plain = 'no punctuation here';
+    const tokens = [...plain.matchAll(/ ?\S+/g)].map((m) => ({ start: m.index, end: m.index + m[0].length }));
+    expect(flaggedSpans([true, true, true], tokens, [false, false, false], 0, spanPieces(plain, tokens, 'phrase'))).toEqual(spans([0, plain.length]));
+  });
+  it('phrase: --merge-gap does not bridge whitespace across a phrase edge', () => {
+    const gapped = 'a b . c d .';
+    const tokens = spans([0, 1], [1, 2], [2, 3], [3, 4], [4, 5], [5, 6], [6, 7], [7, 8], [8, 9], [9, 10], [10, 11]);
+    const ws = tokens.map((span) => isWhitespaceToken(gapped, span));
+    const marks = tokens.map((_, i) => !ws[i]);
+    expect(flaggedSpans(marks, tokens, ws, 1, spanPieces(gapped, tokens, 'none'))).toEqual(spans([0, 11]));
+    expect(flaggedSpans(marks, tokens, ws, 1, spanPieces(gapped, tokens, 'phrase'))).toEqual(spans([0, 5], [6, 11]));
+  });
+  it('compareRegion cuts only when asked (default none)', () => {
+    const teacher = { spans: leading, scores: Float32Array.from(leading, (_, i) => (i < 8 ? 0 : 1)) };
+    const student = { spans: leading, scores: Float32Array.from(leading, () => 0) };
+    const rule = parseRuleSpec('absolute:tau=0.1');
+    expect(texts(compareRegion(text, teacher, student, { rule }).flaggedSpans)).toEqual(['[ 1 ] take 1 and 0 .']);
+    expect(texts(compareRegion(text, teacher, student, { rule, spanCut: 'phrase' }).flaggedSpans)).toEqual(['[ 1 ]', 'take 1 and 0 .']);
+  });
 });
 
 describe('compareRegion', () => {

@@ -1,5 +1,5 @@
-import { attributionMethodNames } from '../attribution/index.ts';
-import { parseRuleSpec, thresholdRuleNames } from '../confounders/index.ts';
+import { attributionMethodNames, type AttributionMethod } from '../attribution/index.ts';
+import { parseRuleSpec, SPAN_CUTS, thresholdRuleNames, type SpanCut } from '../confounders/index.ts';
 import { DEFAULT_FIELD_MAPPING, fieldMappingSpecs, shardOptionSpecs } from '../corpus/index.ts';
 import { listCheckers } from '../eval/checkers/index.ts';
 import { backendNames, type BackendChoice } from '../runtime/index.ts';
@@ -27,6 +27,8 @@ export interface AnalyzeOptions {
   project: 'max' | 'mean';
   renormalize: boolean;
   mergeGap: number;
+  /** Where flagged runs are cut into spans; auto: at phrase edges when the method measures phrases (see spanCutFor). */
+  spanCut: 'auto' | SpanCut;
   select: 'all' | 'teacher-correct-student-wrong';
   checker: string;
   maxNewTokens: number;
@@ -66,6 +68,7 @@ export const analyzeDefaults = {
   project: 'max',
   renormalize: false,
   mergeGap: 0,
+  spanCut: 'auto',
   select: 'all',
   checker: 'numeric',
   maxNewTokens: 512,
@@ -78,6 +81,16 @@ export const analyzeDefaults = {
   hold: 'auto',
   progress: true,
 } as const satisfies Partial<AnalyzeOptions>;
+
+/**
+ * The span cut `--span-cut` resolves to: auto follows the method, so a method that scored phrases
+ * one by one (contrastive) never gets a span joining two of them, and gradient methods keep the
+ * paper's plain maximal runs.
+ */
+export function spanCutFor(choice: AnalyzeOptions['spanCut'], method: Pick<AttributionMethod, 'occlusionUnits'>): SpanCut {
+  if (choice !== 'auto') return choice;
+  return method.occlusionUnits?.includes('phrase') ? 'phrase' : 'none';
+}
 
 const checkRule = (raw: string) => {
   parseRuleSpec(raw);
@@ -100,6 +113,7 @@ export const analyzeOptionSpecs: OptionSpecs<AnalyzeOptions> = {
   project: { flags: '--project <how>', description: "how teacher scores land on student tokens when the tokenizers differ", default: analyzeDefaults.project, choices: ['max', 'mean'] },
   renormalize: { flags: '--renormalize', description: "min-max normalise delta again to [0, 1] (the authors' scripts; the paper does not)", default: analyzeDefaults.renormalize },
   mergeGap: { flags: '--merge-gap <n>', description: 'bridge up to n whitespace-only tokens between flagged runs', default: analyzeDefaults.mergeGap, parse: parseNumber('--merge-gap', { min: 0, integer: true }) },
+  spanCut: { flags: '--span-cut <where>', description: 'cut flagged runs into spans also at phrase edges (phrase) or not (none); auto: phrase when the method measures phrases (contrastive), else none', default: analyzeDefaults.spanCut, choices: ['auto', ...SPAN_CUTS] },
   select: { flags: '--select <which>', description: 'all samples, or only those the teacher answers correctly and the student does not (greedy generation)', default: analyzeDefaults.select, choices: ['all', 'teacher-correct-student-wrong'] },
   checker: { flags: '--checker <name>', description: 'answer checker for --select (gold: the answer field, else the response)', default: analyzeDefaults.checker, choices: listCheckers() },
   maxNewTokens: { flags: '--max-new-tokens <n>', description: 'generation length for --select', default: analyzeDefaults.maxNewTokens, parse: parseNumber('--max-new-tokens', { min: 1, integer: true }) },

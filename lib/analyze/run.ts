@@ -28,7 +28,7 @@ import type { AttributionRow, Sample } from '../corpus/types.ts';
 import { progressBar, silentProgress } from '../util/progress.ts';
 import { getChecker } from '../eval/checkers/index.ts';
 import { initRuntime } from '../runtime/index.ts';
-import type { AnalyzeOptions } from './options.ts';
+import { spanCutFor, type AnalyzeOptions } from './options.ts';
 import type { ModelSide } from './prepare.ts';
 import { planBatches, prepareSample, scoreBatch, tokenCount, type ReadySample, type ScoringSettings } from './score.ts';
 import { selectTeacherCorrectStudentWrong } from './select.ts';
@@ -86,10 +86,13 @@ const seconds = (from: number) => (performance.now() - from) / 1000;
  * length-bucketed batches, commit each batch atomically to the run directory, and when the run is
  * complete write DIR/attributions.arrow (in corpus order) and DIR/manifest.json.
  */
-export async function runAnalyze(options: AnalyzeOptions, context: AnalyzeContext = {}): Promise<AnalyzeResult> {
+export async function runAnalyze(requested: AnalyzeOptions, context: AnalyzeContext = {}): Promise<AnalyzeResult> {
   const started = performance.now();
   const timings: Record<string, number> = {};
-  const method = getAttributionMethod(options.method);
+  const method = getAttributionMethod(requested.method);
+  // Resolved once, so the fingerprint and the manifest name the cut the rows were made with.
+  const spanCut = spanCutFor(requested.spanCut, method);
+  const options: AnalyzeOptions = { ...requested, spanCut };
   const rule = parseRuleSpec(options.rule);
   const responseRule = parseRuleSpec(options.responseRule ?? options.rule);
   const shard = options.shard ? analyzeShard(resolveShard(options.shard, options.shards), options.batchSize) : WHOLE_CORPUS;
@@ -139,6 +142,7 @@ export async function runAnalyze(options: AnalyzeOptions, context: AnalyzeContex
       projection: options.project,
       renormalize: options.renormalize,
       mergeGap: options.mergeGap,
+      spanCut,
       comparison: method.comparison,
     };
     await processShard(run, samples, teacher, student, settings, options, checker, timings);

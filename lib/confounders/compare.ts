@@ -1,7 +1,7 @@
 import { minMaxNormalize } from './normalize.ts';
 import { projectOntoTokens, sameTokenization } from './project.ts';
 import type { ResolvedRule } from './rules/index.ts';
-import { flagTokens, flaggedSpans, isWhitespaceToken } from './spans.ts';
+import { flagTokens, flaggedSpans, isWhitespaceToken, spanPieces, type SpanCut } from './spans.ts';
 import type { ProjectionMode, RegionComparison, RegionTokens } from './types.ts';
 
 export interface CompareOptions {
@@ -14,6 +14,8 @@ export interface CompareOptions {
   rule: ResolvedRule;
   /** Bridge up to this many whitespace-only tokens between flagged runs (default 0). */
   mergeGap?: number;
+  /** Where flagged runs are cut besides unflagged tokens (default none: plain maximal runs). */
+  spanCut?: SpanCut;
   /**
    * normalized (default, the paper): Δ = ĝ_T − ĝ_S of the min-max normalised scores. raw: the scores
    * share a unit (loss changes), Δ = s_T − s_S, then min-max normalised to [0, 1].
@@ -51,7 +53,7 @@ export function compareRegion(text: string, teacher: RegionTokens, student: Regi
     studentNorm,
     delta,
     flagged,
-    flaggedSpans: flaggedSpans(flagged, student.spans, whitespace, options.mergeGap ?? 0),
+    flaggedSpans: flaggedSpans(flagged, student.spans, whitespace, options.mergeGap ?? 0, spanPieces(text, student.spans, options.spanCut ?? 'none')),
     threshold,
     identicalTokenization: identical,
   };

@@ -36,7 +36,7 @@ const ATTRIBUTION_COLUMNS: Columns<AttributionRow> = {
   student_norm: { type: listOf(float32), description: 'Student scores min-max normalised over the region, in [0, 1].' },
   delta: { type: listOf(float32), description: '`teacher_norm - student_norm` (re-normalised to [0, 1] with `--renormalize`); low = confounder candidate.' },
   flagged: { type: listOf(new Bool()), description: 'Whether each token was flagged (delta <= threshold; whitespace never).' },
-  spans: { type: listOf(charSpan), description: 'Character spans of maximal runs of flagged tokens, into `text` (end exclusive).' },
+  spans: { type: listOf(charSpan), description: 'Character spans of maximal runs of flagged tokens, also cut at phrase edges under `--span-cut phrase` (the manifest\'s `options.spanCut`), into `text` (end exclusive).' },
   teacher_loss: { type: float32, description: "Teacher's mean NLL of the supervised response tokens (the last segment at `--level response`)." },
   student_loss: { type: float32, description: "Student's mean NLL of the supervised response tokens (the last segment at `--level response`)." },
   threshold: { type: float32, description: 'The threshold actually applied to `delta` for this row.' },

@@ -1,12 +1,13 @@
-import { flaggedSpans, flagTokens, isWhitespaceToken, minMaxNormalize, parseRuleSpec } from '../confounders/index.ts';
+import { flaggedSpans, flagTokens, isWhitespaceToken, minMaxNormalize, parseRuleSpec, spanPieces, type SpanCut } from '../confounders/index.ts';
 import type { AttributionRow } from '../corpus/types.ts';
 
 /**
  * The row as `leaf analyze` would have written it with another Δ (e.g. a baseline score turned
  * into a Δ) or another threshold rule: same tokens, Δ replaced, flags, spans and τ recomputed with
- * lib/confounders' own rule, whitespace and span functions.
+ * lib/confounders' own rule, whitespace and span functions. `spanCut` must be the analysis's
+ * (its manifest's options.spanCut) for the spans to be the ones it would have written.
  */
-export function reflag(row: AttributionRow, ruleSpec: string, delta: ArrayLike<number> = row.delta): AttributionRow {
+export function reflag(row: AttributionRow, ruleSpec: string, { spanCut = 'none', delta = row.delta }: { spanCut?: SpanCut; delta?: ArrayLike<number> } = {}): AttributionRow {
   const rule = parseRuleSpec(ruleSpec);
   const values = Float32Array.from(delta);
   if (values.length !== row.tokens.length) throw new Error(`reflag: row "${row.id}" has ${row.tokens.length} tokens but ${values.length} Δ values`);
@@ -14,7 +15,7 @@ export function reflag(row: AttributionRow, ruleSpec: string, delta: ArrayLike<n
   const whitespace = spans.map((span) => isWhitespaceToken(row.text, span));
   const threshold = rule.rule.threshold(values, rule.params);
   const flagged = flagTokens(values, threshold, whitespace);
-  return { ...row, delta: Array.from(values), flagged, spans: flaggedSpans(flagged, spans, whitespace), threshold };
+  return { ...row, delta: Array.from(values), flagged, spans: flaggedSpans(flagged, spans, whitespace, 0, spanPieces(row.text, spans, spanCut)), threshold };
 }
 
 /**
