@@ -6,11 +6,11 @@ import { registerAttributionMethod } from '../registry.ts';
 import type { LossInput, OcclusionUnit, PairInput, ScoringInput, TokenScores } from '../types.ts';
 
 /** Round 1 occludes up to CONTRASTIVE_MAX_PHRASES phrases and this many words: those the student's gradient ranks highest. */
-export const CONTRASTIVE_EXTRA_UNITS = 2;
+export const CONTRASTIVE_EXTRA_UNITS = 1;
 /** Phrases occluded in round 1 at most (by gradient rank), so long inputs cost a bounded number of passes. */
-export const CONTRASTIVE_MAX_PHRASES = 4;
+export const CONTRASTIVE_MAX_PHRASES = 3;
 /** Round 2 removes this many of round 1's units together (those the teacher needs least), to see through redundant copies. */
-export const CONTRASTIVE_REDUNDANT_SET = 4;
+export const CONTRASTIVE_REDUNDANT_SET = 3;
 
 /** A repeated word is occluded jointly only when its copies lie in 2 to this many phrases (one variant per copy). */
 export const CONTRASTIVE_MAX_COPIES = 4;
@@ -143,7 +143,7 @@ function copyHolders(pair: PairInput, gS: Map<number, number>): number[] {
  * so low Δ = the student depends on it and the teacher does not.
  *
  * Cost per sample: the student's gradient (1 forward + backward), then in each model 1 forward of
- * the sample and at most MAX_PHRASES + EXTRA_UNITS + MAX_COPIES + 1 + REDUNDANT_SET (= 15) of
+ * the sample and at most MAX_PHRASES + EXTRA_UNITS + MAX_COPIES + 1 + REDUNDANT_SET (= 12) of
  * shortened ones (two copies outside the candidates add two single removals instead of MAX_COPIES).
  * A shortened sample is computed from its first token that differs from the sample: the keys and
  * values before it are the sample's own forward's. The teacher skips a joint removal or put-back
