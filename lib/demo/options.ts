@@ -55,7 +55,7 @@ export const demoDefaults = {
   focusLoss: 4,
   attentionLayers: 3,
   focusTarget: 'zero',
-  consistencyLoss: 6,
+  consistencyLoss: 4,
   select: 'all',
   verifiedOnly: false,
   steps: 600,
