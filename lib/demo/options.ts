@@ -52,7 +52,7 @@ export const demoDefaults = {
   evalSamples: 500,
   method: 'contrastive',
   rule: 'absolute:tau=0.1',
-  focusLoss: 4,
+  focusLoss: 2,
   attentionLayers: 3,
   focusTarget: 'zero',
   consistencyLoss: 4,
