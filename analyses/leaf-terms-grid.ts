@@ -1,12 +1,12 @@
 /**
  * How the LeaF terms and threshold rule of `leaf demo` (the default of reports/planted-confounders.md)
- * were chosen: a grid over the detector's threshold rule, --consistency-loss and --focus-target, the
- * focus weight and layers fixed at the demo's,
+ * were chosen: a grid over the detector's threshold rule, --consistency-loss, --consistency-pull and
+ * --focus-target, the focus weight and layers fixed at the demo's,
  * scored on a dev slice of every family's test and clean splits (samples 300–499 by default),
  * disjoint from the samples that report scores (0–299). Writes reports/leaf-terms-grid.md.
  *
  *   npx tsx analyses/leaf-terms-grid.ts [--families shipped,far,multi] [--rules 'R1|R2'] [--weights 4,6,8]
- *       [--targets teacher,zero] [--seeds 2] [--samples 500] [--steps 200] [--dev-from 300]
+ *       [--pulls mutual,counterfactual] [--targets teacher,zero] [--seeds 2] [--samples 500] [--steps 200] [--dev-from 300]
  *       [--dev-samples 200] [--work DIR]
  *
  * Per family, as the report does: the default detector's analysis and, per rule (`|`-separated;
@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runAnalyze } from '../lib/analyze/index.ts';
-import { distill, FOCUS_TARGETS, type FocusTarget } from '../lib/distill/index.ts';
+import { CONSISTENCY_PULLS, distill, FOCUS_TARGETS, type ConsistencyPull, type FocusTarget } from '../lib/distill/index.ts';
 import { loadModel } from '../lib/models/index.ts';
 import { prune } from '../lib/pruning/index.ts';
 import { initRuntime } from '../lib/runtime/index.ts';
@@ -36,6 +36,7 @@ const { values } = parseArgs({
     families: { type: 'string', default: 'shipped,far,multi' },
     rules: { type: 'string', default: demoDefaults.rule },
     weights: { type: 'string', default: '4,6,8' },
+    pulls: { type: 'string', default: demoDefaults.consistencyPull },
     targets: { type: 'string', default: FOCUS_TARGETS.join(',') },
     seeds: { type: 'string', default: '2' },
     samples: { type: 'string', default: '500' },
@@ -51,14 +52,18 @@ const targets = list(values.targets!).map((t) => {
   if (!(FOCUS_TARGETS as readonly string[]).includes(t)) throw new Error(`--targets: unknown focus target "${t}" (known: ${FOCUS_TARGETS.join(', ')})`);
   return t as FocusTarget;
 });
+const pulls = list(values.pulls!).map((p) => {
+  if (!(CONSISTENCY_PULLS as readonly string[]).includes(p)) throw new Error(`--pulls: unknown consistency pull "${p}" (known: ${CONSISTENCY_PULLS.join(', ')})`);
+  return p as ConsistencyPull;
+});
 const rules = values.rules!.split('|').map((r) => r.trim()).filter(Boolean);
 for (const rule of rules) parseRuleSpec(rule);
-const points = rules.flatMap((rule) => list(values.weights!).flatMap((w) => targets.map((focusTarget) => ({ rule, consistencyLoss: Number(w), focusTarget }))));
+const points = rules.flatMap((rule) => list(values.weights!).flatMap((w) => pulls.flatMap((consistencyPull) => targets.map((focusTarget) => ({ rule, consistencyLoss: Number(w), consistencyPull, focusTarget })))));
 const seeds = Array.from({ length: Number(values.seeds) }, (_, i) => i);
 const devFrom = Number(values['dev-from']);
 const devEnd = devFrom + Number(values['dev-samples']);
 const work = values.work ?? join(tmpdir(), `leaf-terms-grid-${process.pid}`);
-const label = (p: (typeof points)[number]) => `${rules.length > 1 ? `--rule ${p.rule} ` : ''}--consistency-loss ${p.consistencyLoss} --focus-target ${p.focusTarget}`;
+const label = (p: (typeof points)[number]) => `${rules.length > 1 ? `--rule ${p.rule} ` : ''}--consistency-loss ${p.consistencyLoss} --consistency-pull ${p.consistencyPull} --focus-target ${p.focusTarget}`;
 const pct = (x: number) => (100 * x).toFixed(1);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
@@ -118,7 +123,7 @@ const pick = worst.indexOf(Math.max(...worst));
 const lines = [
   '# Choosing the LeaF terms of the default',
   '',
-  `Command: \`npx tsx analyses/leaf-terms-grid.ts --families ${results.map((r) => r.family).join(',')} --rules '${rules.join('|')}' --weights ${values.weights} --targets ${targets.join(',')} --seeds ${seeds.length} --samples ${values.samples} --steps ${values.steps} --dev-from ${devFrom} --dev-samples ${devEnd - devFrom}\`.`,
+  `Command: \`npx tsx analyses/leaf-terms-grid.ts --families ${results.map((r) => r.family).join(',')} --rules '${rules.join('|')}' --weights ${values.weights} --pulls ${pulls.join(',')} --targets ${targets.join(',')} --seeds ${seeds.length} --samples ${values.samples} --steps ${values.steps} --dev-from ${devFrom} --dev-samples ${devEnd - devFrom}\`.`,
   `Dev slice: test and clean samples ${devFrom}–${devEnd - 1} of each family (reports/planted-confounders.md scores samples from 0 on, fewer than ${devFrom}). `
     + `Detector: ${demoDefaults.method}${rules.length > 1 ? '' : `, rule ${rules[0]}`}; KD trains on the originals only, so its row does not depend on the rule. Focus term fixed at the demo's (--focus-loss ${demoDefaults.focusLoss}, --attention-layers ${demoDefaults.attentionLayers}); ${seeds.length} seeds, means in %; attention = share of the instruction's attention on the planted distractors (test slice); `
     + 'margin = min(gain over KD − 5 points, clean − KD clean, attention reduction from KD − 30 %), in points.',

@@ -89,13 +89,15 @@ const LEAF_RUNS = [
   { key: 'paper', label: 'LeaF (paper)', data: 'paper', role: 'paper', terms: { focusLoss: 0, consistencyLoss: 0 },
     about: "originals + all span counterfactuals of the paper's detector (λ = 0.5, plain KL)" },
   { key: 'default', label: 'LeaF (default)', data: 'default', role: 'default', terms: DEFAULT_TERMS,
-    about: `originals + all span counterfactuals of the default detector, the focus term (--focus-loss ${DEFAULT_TERMS.focusLoss}, --attention-layers ${DEFAULT_TERMS.attentionLayers}, --focus-target ${DEFAULT_TERMS.focusTarget}: the student's attention share on the flagged spans pulled toward ${DEFAULT_TERMS.focusTarget === 'zero' ? '0' : "the teacher's"}) and the consistency term (--consistency-loss ${DEFAULT_TERMS.consistencyLoss}: the student's output on each original pulled toward its own output with every flagged span removed)` },
+    about: `originals + all span counterfactuals of the default detector, the focus term (--focus-loss ${DEFAULT_TERMS.focusLoss}, --attention-layers ${DEFAULT_TERMS.attentionLayers}, --focus-target ${DEFAULT_TERMS.focusTarget}: the student's attention share on the flagged spans pulled toward ${DEFAULT_TERMS.focusTarget === 'zero' ? '0' : "the teacher's"}) and the consistency term (--consistency-loss ${DEFAULT_TERMS.consistencyLoss} --consistency-pull ${DEFAULT_TERMS.consistencyPull}: the student's outputs on each original and with every flagged span removed pulled toward each other)` },
   { key: 'teacherTarget', label: "LeaF (focus toward the teacher's share)", data: 'default', role: 'option --focus-target teacher', terms: { ...DEFAULT_TERMS, focusTarget: 'teacher' },
     about: "the default with the attention share pulled toward the teacher's share on the same spans" },
   { key: 'noConsistency', label: 'LeaF (no consistency term)', data: 'default', role: 'ablation --consistency-loss 0', terms: { ...DEFAULT_TERMS, consistencyLoss: 0 },
     about: 'the default without the consistency term' },
   { key: 'noFocus', label: 'LeaF (no focus term)', data: 'default', role: 'ablation --focus-loss 0', terms: { ...DEFAULT_TERMS, focusLoss: 0 },
     about: 'the default without the focus term' },
+  { key: 'pullCounterfactual', label: 'LeaF (consistency toward the counterfactual only)', data: 'default', role: 'option --consistency-pull counterfactual', terms: { ...DEFAULT_TERMS, consistencyPull: 'counterfactual' },
+    about: "the default with the consistency term pulling only the original's output toward the counterfactual's (the default until the seventh session)" },
 ] as const;
 type LeafRunKey = (typeof LEAF_RUNS)[number]['key'];
 /** Passes per sample and model (forward-equivalents: a backward ≈ 2 forwards). */

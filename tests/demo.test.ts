@@ -51,7 +51,7 @@ describe('leaf demo (reduced)', () => {
     expect([kd.steps, leaf.steps]).toEqual([STEPS, STEPS]);
     expect(kd.settings.seed).toBe(leaf.settings.seed);
     // LeaF runs with the demo's focus and consistency terms, KD with neither.
-    const terms = (settings: Record<string, unknown>) => ({ focusLoss: settings.focusLoss, attentionLayers: settings.attentionLayers, focusTarget: settings.focusTarget, consistencyLoss: settings.consistencyLoss });
+    const terms = (settings: Record<string, unknown>) => ({ focusLoss: settings.focusLoss, attentionLayers: settings.attentionLayers, focusTarget: settings.focusTarget, consistencyLoss: settings.consistencyLoss, consistencyPull: settings.consistencyPull });
     expect(terms(leaf.settings)).toEqual(leafTerms(demoDefaults));
     expect([kd.settings.focusLoss, kd.settings.consistencyLoss]).toEqual([0, 0]);
     for (const run of ['distill-kd', 'distill-leaf']) {

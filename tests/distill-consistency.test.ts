@@ -10,6 +10,7 @@ import { LiveTeacher } from '../lib/distill/teacher/live.ts';
 import { buildVocabMap } from '../lib/distill/vocab.ts';
 import { getLoss, MASKED_LOGIT } from '../lib/distill/losses/index.ts';
 import { loadModel } from '../lib/models/index.ts';
+import { estimateTrainingMemory } from '../lib/runtime/memory.ts';
 import type { CausalLM } from '../lib/models/types.ts';
 import { initRuntime } from '../lib/runtime/index.ts';
 import { loadTokenizer, renderChat, tokenizeChat } from '../lib/text/index.ts';
@@ -57,9 +58,9 @@ describe('counterfactual-consistency term', () => {
     expect(encode([row([])], true).rows[0].withoutFocus).toBeUndefined();
   });
 
-  it('is KL(p_S without the flagged spans ‖ p_S on the original), added with its weight', () => {
+  it('pulling toward the counterfactual, is KL(p_S without the flagged spans ‖ p_S on the original), added with its weight', () => {
     const { vocab, rows } = encode([row([{ start: 3, end: 8 }]), row([])], true);
-    const settings = { loss: getLoss('forward-kl'), temperature: 1, beta: 0.5, ceWeight: 0, attentionWeight: 0, attentionLayers: 1, focusWeight: 0 };
+    const settings = { loss: getLoss('forward-kl'), temperature: 1, beta: 0.5, ceWeight: 0, attentionWeight: 0, attentionLayers: 1, focusWeight: 0, consistencyPull: 'counterfactual' as const };
     const ctx = (consistencyWeight: number): StepContext => ({ student, teacher: new LiveTeacher(teacher, vocab), settings: { ...settings, consistencyWeight } });
     const run = (weight: number) => {
       const accumulated = new Map<string, tf.Tensor>();
@@ -90,7 +91,7 @@ describe('counterfactual-consistency term', () => {
     const kept = shortened[0].map((lq, v) => supervised.has(v) || lq >= median);
     expect(kept.filter((k) => !k).length).toBeGreaterThan(0);
     const bias = tf.tensor1d(kept.map((k) => (k ? 0 : MASKED_LOGIT)));
-    const settings = { loss: getLoss('forward-kl'), temperature: 1, beta: 0.5, ceWeight: 0, attentionWeight: 0, attentionLayers: 1, focusWeight: 0, consistencyWeight: 1 };
+    const settings = { loss: getLoss('forward-kl'), temperature: 1, beta: 0.5, ceWeight: 0, attentionWeight: 0, attentionLayers: 1, focusWeight: 0, consistencyWeight: 1, consistencyPull: 'counterfactual' as const };
     const accumulated = new Map<string, tf.Tensor>();
     const result = accumulateMicroBatch({ student, teacher: new LiveTeacher(teacher, vocab), vocabBias: bias, settings }, rows, 1, student.weights, accumulated);
     tf.dispose([...accumulated.values(), bias]);
@@ -105,4 +106,58 @@ describe('counterfactual-consistency term', () => {
     // Relative: the random tiny model's KL is small (~1e-4); over the whole vocabulary it is ~20 % off.
     expect(Math.abs(result.terms.consistency / kl - 1)).toBeLessThan(1e-3);
   });
+
+  it('mutual: adds KL(p_S on the original ‖ p_S without the spans), whose gradient reaches the student through the shortened text', () => {
+    const { vocab, rows } = encode([row([{ start: 3, end: 8 }]), row([])], true);
+    const settings = { loss: getLoss('forward-kl'), temperature: 1, beta: 0.5, ceWeight: 0, attentionWeight: 0, attentionLayers: 1, focusWeight: 0, consistencyWeight: 1 };
+    const run = (consistencyPull: 'mutual' | 'counterfactual') => {
+      const accumulated = new Map<string, tf.Tensor>();
+      const result = accumulateMicroBatch({ student, teacher: new LiveTeacher(teacher, vocab), settings: { ...settings, consistencyPull } }, rows, 2, student.weights, accumulated);
+      return { result, accumulated };
+    };
+    const before = tf.memory().numTensors;
+    tf.dispose([...run('mutual').accumulated.values()]);
+    expect(tf.memory().numTensors).toBe(before);
+    const mutual = run('mutual');
+    const toCounterfactual = run('counterfactual');
+    const original = responseLogProbs('ba ce di fo');
+    const shortened = responseLogProbs('ba fo');
+    const kl = (p: number[][], q: number[][]) => p.reduce((sum, lp, j) => sum + lp.reduce((a, l, v) => a + Math.exp(l) * (l - q[j][v]), 0), 0) / (p.length * 2);
+    expect(mutual.result.terms.consistency).toBeCloseTo(kl(shortened, original) + kl(original, shortened), 5);
+    expect(toCounterfactual.result.terms.consistency).toBeCloseTo(kl(shortened, original), 5);
+    // The gradients differ by that of the added KL alone, taken here through composed ops with the original's output a constant.
+    const chat = tokenizeChat(tokenizer, renderChat(tokenizer, 'ba fo', 'ga he'));
+    const positions = [...chat.responseTokens, ...chat.responseEndTokens].map((i) => i - 1);
+    const target = tf.tensor2d(original);
+    const { value, grads } = tf.variableGrads(() => {
+      const { logits } = student.forward(tf.tensor2d([chat.encoding.ids], undefined, 'int32'));
+      const logQ = tf.gather(tf.logSoftmax(tf.squeeze(logits, [0]) as tf.Tensor2D), positions);
+      return tf.div(tf.sum(tf.mul(tf.exp(target), tf.sub(target, logQ))), positions.length * 2) as tf.Scalar;
+    }, [...student.weights.values()]);
+    const names = new Map([...student.weights].map(([name, variable]) => [variable.name, name]));
+    let largest = 0;
+    for (const [variableName, expected] of Object.entries(grads)) {
+      const name = names.get(variableName)!;
+      largest = Math.max(largest, tf.tidy(() => {
+        const difference = tf.sub(mutual.accumulated.get(name)!, toCounterfactual.accumulated.get(name)!);
+        return tf.max(tf.abs(tf.sub(difference, expected))).dataSync()[0] / Math.max(1e-12, tf.max(tf.abs(expected)).dataSync()[0]);
+      }));
+    }
+    expect(Object.keys(grads).length).toBe(student.weights.size);
+    expect(largest).toBeLessThan(1e-3);
+    tf.dispose([value, target, ...Object.values(grads), ...mutual.accumulated.values(), ...toCounterfactual.accumulated.values()]);
+  });
+
+  it('is counted by the memory pre-flight: the shortened copies\' activations when they are trained, their logits when only forwarded', () => {
+    const shape = { student: student.config, batchSize: 4, maxLength: 64 };
+    const none = estimateTrainingMemory(shape);
+    const trained = estimateTrainingMemory({ ...shape, shortenedCopies: 'trained' });
+    const forwarded = estimateTrainingMemory({ ...shape, shortenedCopies: 'forwarded' });
+    expect(trained.parts['activations of the shortened copies']).toBe(none.parts['student activations']);
+    expect(forwarded.parts['logits of the shortened copies']).toBeGreaterThan(0);
+    expect(forwarded.parts['logits of the shortened copies']).toBeLessThan(none.parts['student activations']);
+    expect(none.total).toBeLessThan(forwarded.total);
+    expect(forwarded.total).toBeLessThan(trained.total);
+  });
 });
+

@@ -75,4 +75,12 @@ describe('resume after kill -9', () => {
   it('refuses to resume with settings that change the trajectory', async () => {
     await expect(distill({ ...options(join(root, 'reference')), resume: true, lr: 1e-3 })).rejects.toThrow(/cannot resume from .*lr was 0.003, now 0.001/);
   });
+
+  it('records the consistency pull only with the consistency term on, so runs without it resume whatever the pull', async () => {
+    const small = (out: string) => ({ ...options(join(root, out)), maxSteps: 2, saveEvery: 1, evalEvery: 0 });
+    await distill(small('no-consistency'));
+    await expect(distill({ ...small('no-consistency'), resume: true, consistencyPull: 'counterfactual' })).resolves.toBeDefined();
+    await distill({ ...small('consistency'), consistencyLoss: 1 });
+    await expect(distill({ ...small('consistency'), consistencyLoss: 1, resume: true, consistencyPull: 'counterfactual' })).rejects.toThrow(/consistencyPull was "mutual", now "counterfactual"/);
+  });
 });

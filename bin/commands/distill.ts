@@ -3,7 +3,7 @@ import { addOptions, parseNumber, type OptionSpecs } from '../../lib/util/option
 import { backendNames, type BackendChoice } from '../../lib/runtime/index.ts';
 import { fieldMappingSpecs } from '../../lib/corpus/index.ts';
 import { HOLD_CHOICES } from '../../lib/runtime/memory.ts';
-import { distill, distillDefaults, FOCUS_TARGETS, listLosses, listSchedules, type DistillOptions } from '../../lib/distill/index.ts';
+import { distill, distillDefaults, FOCUS_TARGETS, CONSISTENCY_PULLS, listLosses, listSchedules, type DistillOptions } from '../../lib/distill/index.ts';
 
 const int = (name: string, min = 0) => parseNumber(name, { integer: true, min });
 const num = (name: string, min?: number, max?: number) => parseNumber(name, { min, max });
@@ -47,7 +47,8 @@ const specs: OptionSpecs<DistillOptions> = {
   attentionLayers: { flags: '--attention-layers <k>', description: 'last k layers averaged by --attention-loss and --focus-loss', default: distillDefaults.attentionLayers, parse: int('--attention-layers', 1) },
   focusTarget: { flags: '--focus-target <which>', description: 'where --focus-loss pulls the attention share on the flagged spans: the teacher\'s share, or zero (the teacher may look at text it does not use)', default: distillDefaults.focusTarget, choices: [...FOCUS_TARGETS] },
   focusLoss: { flags: '--focus-loss <w>', description: 'weight of the focus term: the student\'s attention share on the flagged spans of each original (from its counterfactuals) pulled toward the teacher\'s, through characters when the tokenizers differ (off: 0)', default: distillDefaults.focusLoss, parse: num('--focus-loss', 0) },
-  consistencyLoss: { flags: '--consistency-loss <w>', description: 'weight of the counterfactual-consistency term: the student\'s output on each original pulled toward its own output with every flagged span removed (off: 0)', default: distillDefaults.consistencyLoss, parse: num('--consistency-loss', 0) },
+  consistencyLoss: { flags: '--consistency-loss <w>', description: 'weight of the counterfactual-consistency term: the student\'s outputs on each original and with every flagged span removed pulled together (off: 0)', default: distillDefaults.consistencyLoss, parse: num('--consistency-loss', 0) },
+  consistencyPull: { flags: '--consistency-pull <which>', description: 'what --consistency-loss pulls: mutual (each output toward the other) or counterfactual (the original\'s toward the counterfactual\'s only, which also drags answers the student gets right toward its weaker ones)', default: distillDefaults.consistencyPull, choices: [...CONSISTENCY_PULLS] },
   resume: { flags: '--resume', description: 'continue the run in --out from its newest checkpoint, exactly', default: distillDefaults.resume },
   backend: { flags: '--backend <name>', description: 'tensor backend', choices: ['auto', ...backendNames()], env: 'LEAF_BACKEND' },
   memoryLimitGb: { flags: '--memory-limit <GiB>', description: 'memory the pre-flight check allows (default: the backend\'s limit)', parse: num('--memory-limit', 0) },

@@ -1,6 +1,6 @@
 import { attributionMethodNames } from '../attribution/index.ts';
 import { parseRuleSpec } from '../confounders/index.ts';
-import { FOCUS_TARGETS, type FocusTarget } from '../distill/index.ts';
+import { CONSISTENCY_PULLS, FOCUS_TARGETS, type ConsistencyPull, type FocusTarget } from '../distill/index.ts';
 import { backendNames, type BackendChoice } from '../runtime/index.ts';
 import { parseNumber, type OptionSpecs } from '../util/options.ts';
 
@@ -35,6 +35,8 @@ export interface DemoOptions {
   focusTarget: FocusTarget;
   /** LeaF's counterfactual-consistency term (`leaf distill --consistency-loss`): weight; 0 = off. */
   consistencyLoss: number;
+  /** What the consistency term pulls (`--consistency-pull`). */
+  consistencyPull: ConsistencyPull;
   /** Optimizer steps of each distillation run (both use the same). */
   steps: number;
   batchSize: number;
@@ -56,6 +58,7 @@ export const demoDefaults = {
   attentionLayers: 3,
   focusTarget: 'zero',
   consistencyLoss: 4,
+  consistencyPull: 'mutual',
   select: 'all',
   verifiedOnly: false,
   steps: 600,
@@ -82,7 +85,8 @@ export const demoOptionSpecs: OptionSpecs<DemoOptions> = {
   focusLoss: { flags: '--focus-loss <w>', description: 'LeaF only: weight of the focus term (student attention share on flagged spans toward --focus-target; 0 = the paper\'s plain KL)', default: demoDefaults.focusLoss, parse: parseNumber('--focus-loss', { min: 0 }) },
   attentionLayers: { flags: '--attention-layers <k>', description: 'LeaF only: last k layers the focus term averages attention over', default: demoDefaults.attentionLayers, parse: int('--attention-layers', 1) },
   focusTarget: { flags: '--focus-target <which>', description: 'LeaF only: where the focus term pulls the attention share on the flagged spans (zero, or the teacher\'s share)', default: demoDefaults.focusTarget, choices: [...FOCUS_TARGETS] },
-  consistencyLoss: { flags: '--consistency-loss <w>', description: 'LeaF only: weight of the counterfactual-consistency term (the student\'s output on each original toward its own output without the flagged spans; 0 = off)', default: demoDefaults.consistencyLoss, parse: parseNumber('--consistency-loss', { min: 0 }) },
+  consistencyLoss: { flags: '--consistency-loss <w>', description: 'LeaF only: weight of the counterfactual-consistency term (the student\'s outputs on each original and without its flagged spans pulled together; 0 = off)', default: demoDefaults.consistencyLoss, parse: parseNumber('--consistency-loss', { min: 0 }) },
+  consistencyPull: { flags: '--consistency-pull <which>', description: 'LeaF only: what the consistency term pulls (mutual: each output toward the other; counterfactual: the original\'s toward the counterfactual\'s only)', default: demoDefaults.consistencyPull, choices: [...CONSISTENCY_PULLS] },
   steps: { flags: '--steps <n>', description: 'optimizer steps of each distillation (KD and LeaF alike)', default: demoDefaults.steps, parse: int('--steps', 1) },
   batchSize: { flags: '--batch-size <n>', description: 'rows per distillation step', default: demoDefaults.batchSize, parse: int('--batch-size', 1) },
   lr: { flags: '--lr <rate>', description: 'peak learning rate of the distillations', default: demoDefaults.lr, parse: parseNumber('--lr', { min: 0 }) },

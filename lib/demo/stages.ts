@@ -46,6 +46,6 @@ export function distillOptions(o: Common & Pick<DemoOptions, 'steps' | 'batchSiz
 }
 
 /** What LeaF adds to the shared settings beyond the counterfactual rows: its focus and consistency terms. */
-export function leafTerms(o: Pick<DemoOptions, 'focusLoss' | 'attentionLayers' | 'focusTarget' | 'consistencyLoss'>): Partial<DistillInput> {
-  return { focusLoss: o.focusLoss, attentionLayers: o.attentionLayers, focusTarget: o.focusTarget, consistencyLoss: o.consistencyLoss };
+export function leafTerms(o: Pick<DemoOptions, 'focusLoss' | 'attentionLayers' | 'focusTarget' | 'consistencyLoss' | 'consistencyPull'>): Partial<DistillInput> {
+  return { focusLoss: o.focusLoss, attentionLayers: o.attentionLayers, focusTarget: o.focusTarget, consistencyLoss: o.consistencyLoss, consistencyPull: o.consistencyPull };
 }

@@ -2,6 +2,7 @@
 export { distill, type DistillHooks, type DistillInput, type DistillResult } from './trainer.ts';
 export { distillDefaults, TRAJECTORY_SETTINGS, type DistillOptions } from './options.ts';
 export { FOCUS_TARGETS, type FocusTarget } from './attention/focus.ts';
+export { CONSISTENCY_PULLS, type ConsistencyPull } from './consistency.ts';
 export { getLoss, listLosses, registerLoss, logProbsAt, MASKED_LOGIT, type DistillLoss, type LossInputs, type TeacherTargets } from './losses/index.ts';
 export { getSchedule, listSchedules, learningRate, registerSchedule, type LrSchedule, type ScheduleParams } from './optim/schedules/index.ts';
 export { AdamW, type AdamWOptions } from './optim/adamw.ts';

@@ -3,6 +3,7 @@ import type { HoldChoice } from '../runtime/memory.ts';
 import type { VocabMode } from './vocab.ts';
 import type { FieldMapping } from '../corpus/mapping.ts';
 import type { FocusTarget } from './attention/focus.ts';
+import type { ConsistencyPull } from './consistency.ts';
 
 /** Everything `leaf distill` takes; the CLI fills it from flags, tests and the demo directly. */
 /** Field mapping: used when --data / --val-data is a corpus rather than `leaf prune` output. */
@@ -58,8 +59,10 @@ export interface DistillOptions extends Partial<FieldMapping> {
   focusLoss: number;
   /** The focus term's target share on the flagged spans: the teacher's, or zero. */
   focusTarget: FocusTarget;
-  /** Weight of the counterfactual-consistency term: the student's output on each original pulled toward its own output with every flagged span removed (0 = off). */
+  /** Weight of the counterfactual-consistency term: the student's outputs on each original and with every flagged span removed pulled together (0 = off). */
   consistencyLoss: number;
+  /** Which of the two outputs the consistency term pulls: both toward each other, or the original's toward the counterfactual's. */
+  consistencyPull: ConsistencyPull;
   resume: boolean;
   backend?: BackendChoice;
   /** Override of the memory the pre-flight allows, in GiB. */
@@ -99,6 +102,7 @@ export const distillDefaults = {
   focusLoss: 0,
   focusTarget: 'teacher',
   consistencyLoss: 0,
+  consistencyPull: 'mutual',
   resume: false,
   hold: 'auto',
   progress: true,
@@ -111,5 +115,5 @@ export const distillDefaults = {
 export const TRAJECTORY_SETTINGS = [
   'teacher', 'student', 'data', 'valData', 'valFraction', 'loss', 'temperature', 'beta', 'ceWeight', 'lambda', 'kdOnly',
   'vocabMap', 'lr', 'schedule', 'warmupSteps', 'weightDecay', 'adamBeta1', 'adamBeta2', 'adamEpsilon', 'maxGradNorm',
-  'batchSize', 'effectiveBatch', 'epochs', 'maxSteps', 'maxLength', 'seed', 'cacheTeacher', 'attentionLoss', 'attentionLayers', 'focusLoss', 'focusTarget', 'consistencyLoss',
+  'batchSize', 'effectiveBatch', 'epochs', 'maxSteps', 'maxLength', 'seed', 'cacheTeacher', 'attentionLoss', 'attentionLayers', 'focusLoss', 'focusTarget', 'consistencyLoss', 'consistencyPull',
 ] as const satisfies readonly (keyof DistillOptions)[];

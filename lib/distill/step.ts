@@ -5,13 +5,12 @@ import { collateSide, disposeSide } from './data/collate.ts';
 import type { EncodedRow } from './data/encode.ts';
 import type { DistillLoss, TeacherTargets } from './losses/index.ts';
 import { distillationObjective, tokenCoefficients } from './objective.ts';
-import { selectRows } from './select.ts';
 import type { TeacherSignal } from './teacher/types.ts';
 import { meanAttentionRows } from './attention/rows.ts';
 import { attentionAlignmentPerToken } from './attention/loss.ts';
 import { focusInputs, type FocusTarget } from './attention/focus.ts';
 import { getLoss } from './losses/index.ts';
-import { fusedForwardKl } from './losses/fused-forward-kl.ts';
+import { consistencyInputs, consistencyPerToken, disposeConsistency, supervisedLogits, type ConsistencyInputs, type ConsistencyPull } from './consistency.ts';
 
 ensureGradients();
 
@@ -28,8 +27,10 @@ export interface LossSettings {
   focusWeight: number;
   /** The focus term's target share: the teacher's (when absent), or zero. */
   focusTarget?: FocusTarget;
-  /** Weight of the counterfactual-consistency term (the student's output on an original toward its output without the flagged spans); 0 = off. */
+  /** Weight of the counterfactual-consistency term (the student's outputs on an original and without its flagged spans pulled together); 0 = off. */
   consistencyWeight?: number;
+  /** Which of the two outputs the consistency term pulls (default mutual). */
+  consistencyPull?: ConsistencyPull;
 }
 
 /** A student/teacher pair with what the loss needs, for the lifetime of a run. */
@@ -53,16 +54,14 @@ export interface MicroBatchResult {
  * The weighted loss of one micro-batch as a scalar, inside the caller's gradient scope.
  * `rowsInStep` is the number of rows of the whole optimizer step (the normaliser).
  */
-function microBatchLoss(ctx: StepContext, rows: EncodedRow[], rowsInStep: number, teacherTargets: TeacherTargets, teacherAttention: tf.Tensor2D | undefined, consistency: Consistency | undefined, termsOut: Record<string, tf.Scalar>): tf.Scalar {
+function microBatchLoss(ctx: StepContext, rows: EncodedRow[], rowsInStep: number, teacherTargets: TeacherTargets, teacherAttention: tf.Tensor2D | undefined, consistency: ConsistencyInputs | undefined, termsOut: Record<string, tf.Scalar>): tf.Scalar {
   const { student, settings } = ctx;
   const side = collateSide(rows.map((r) => r.student), (b) => rows[b].row.origin);
   try {
     const wantAttention = settings.attentionWeight > 0 || settings.focusWeight > 0;
     const { hidden, attentions } = student.forwardHidden(student.embed(side.inputIds), { outputAttentions: wantAttention });
-    const [B, T, D] = hidden.shape;
     // Only the rows that predict supervised tokens go through the LM head (shifted positions).
-    const picked = selectRows(tf.reshape(hidden, [B * T, D]) as tf.Tensor2D, side.predicting);
-    const studentLogits = tf.matMul(picked, student.lmHeadWeight, false, true) as tf.Tensor2D;
+    const studentLogits = supervisedLogits(student, hidden, side.predicting);
     const coefficients = tf.tensor1d(tokenCoefficients(rows.map((r) => ({ weight: r.row.weight, tokens: r.student.targets.length })), rowsInStep));
     const { total, terms } = distillationObjective(
       { studentLogits, teacher: teacherTargets, targets: side.targets, vocabBias: ctx.vocabBias, temperature: settings.temperature, beta: settings.beta },
@@ -85,9 +84,8 @@ function microBatchLoss(ctx: StepContext, rows: EncodedRow[], rowsInStep: number
       loss = tf.add(loss, tf.mul(focusTerm, settings.focusWeight)) as tf.Scalar;
     }
     if (consistency) {
-      // KL(p_S(y | X∖A) ‖ p_S(y | X)) on the originals that have flagged spans, the first a constant: the
-      // student is pulled toward what it predicts without the confounders, not the other way.
-      const perToken = fusedForwardKl(tf.gather(studentLogits, consistency.positions) as tf.Tensor2D, consistency.logits, settings.temperature, ctx.vocabBias);
+      // On the originals that have flagged spans: the student's output there and without the spans pulled together.
+      const perToken = consistencyPerToken(student, studentLogits, consistency, settings.temperature, ctx.vocabBias);
       const own = tf.gather(tf.div(coefficients, tf.tensor1d(rowWeights(rows))), consistency.positions);
       const term = tf.sum(tf.mul(perToken, own)) as tf.Scalar;
       terms.consistency = term;
@@ -101,40 +99,8 @@ function microBatchLoss(ctx: StepContext, rows: EncodedRow[], rowsInStep: number
   }
 }
 
-/** The consistency term's constant target: the student's logits without the focus spans, and which of the batch's supervised tokens they pair with. */
-interface Consistency {
-  /** [N_c, V] the student's logits on the shortened rows, at the positions predicting their supervised tokens. */
-  logits: tf.Tensor2D;
-  /** [N_c] indices into the batch's supervised tokens (rows in order, each row's targets in order). */
-  positions: tf.Tensor1D;
-}
-
-/** The student's forward pass on the rows' texts without focus spans (no gradient); undefined when the term is off or no row has them. */
-function consistencyTargets(ctx: StepContext, rows: EncodedRow[]): Consistency | undefined {
-  if (!(ctx.settings.consistencyWeight! > 0)) return undefined;
-  const positions: number[] = [];
-  let offset = 0;
-  const shortened: EncodedRow[] = [];
-  for (const r of rows) {
-    if (r.withoutFocus) {
-      shortened.push(r);
-      for (let j = 0; j < r.student.targets.length; j++) positions.push(offset + j);
-    }
-    offset += r.student.targets.length;
-  }
-  if (shortened.length === 0) return undefined;
-  const side = collateSide(shortened.map((r) => r.withoutFocus!), (b) => `${shortened[b].row.origin} without its flagged spans`);
-  try {
-    const logits = tf.tidy(() => {
-      const { student } = ctx;
-      const { hidden } = student.forwardHidden(student.embed(side.inputIds));
-      const [B, T, D] = hidden.shape;
-      return tf.matMul(selectRows(tf.reshape(hidden, [B * T, D]) as tf.Tensor2D, side.predicting), student.lmHeadWeight, false, true) as tf.Tensor2D;
-    });
-    return { logits, positions: tf.tensor1d(positions, 'int32') };
-  } finally {
-    disposeSide(side);
-  }
+function consistencyFor(ctx: StepContext, rows: EncodedRow[]): ConsistencyInputs | undefined {
+  return ctx.settings.consistencyWeight! > 0 ? consistencyInputs(ctx.student, rows, ctx.settings.consistencyPull ?? 'mutual') : undefined;
 }
 
 /** Each supervised token's row weight (to undo it where a term should not follow λ). */
@@ -174,7 +140,7 @@ export function accumulateMicroBatch(
   accumulated: Map<string, tf.Tensor>,
 ): MicroBatchResult {
   const teacher = teacherFor(ctx, rows);
-  const consistency = consistencyTargets(ctx, rows);
+  const consistency = consistencyFor(ctx, rows);
   const terms: Record<string, tf.Scalar> = {};
   try {
     const names = new Map([...parameters].map(([name, variable]) => [variable.name, name]));
@@ -192,7 +158,7 @@ export function accumulateMicroBatch(
     return { terms: readTerms(terms), total, tokens: rows.reduce((sum, r) => sum + r.student.ids.length, 0) };
   } finally {
     disposeTeacher(teacher);
-    if (consistency) tf.dispose([consistency.logits, consistency.positions]);
+    disposeConsistency(consistency);
     for (const t of Object.values(terms)) if (!t.isDisposed) t.dispose();
   }
 }
@@ -200,14 +166,14 @@ export function accumulateMicroBatch(
 /** The same loss without gradients (validation). */
 export function evaluateMicroBatch(ctx: StepContext, rows: EncodedRow[], rowsInStep: number): MicroBatchResult {
   const teacher = teacherFor(ctx, rows);
-  const consistency = consistencyTargets(ctx, rows);
+  const consistency = consistencyFor(ctx, rows);
   const terms: Record<string, tf.Scalar> = {};
   try {
     const total = tf.tidy(() => (microBatchLoss(ctx, rows, rowsInStep, teacher.targets, teacher.attention, consistency, terms).dataSync() as Float32Array)[0]);
     return { terms: readTerms(terms), total, tokens: rows.reduce((sum, r) => sum + r.student.ids.length, 0) };
   } finally {
     disposeTeacher(teacher);
-    if (consistency) tf.dispose([consistency.logits, consistency.positions]);
+    disposeConsistency(consistency);
     for (const t of Object.values(terms)) if (!t.isDisposed) t.dispose();
   }
 }

@@ -19,7 +19,7 @@ import { DEFAULT_FIELD_MAPPING, pickFieldMapping } from '../corpus/index.ts';
 import { Prng } from './data/prng.ts';
 import { weightedRows, type TrainingRow } from './data/rows.ts';
 import { getLoss } from './losses/index.ts';
-import { memoryLimit, checkMemory, estimateTrainingMemory, planHolds, printEstimate, type HoldDecision } from '../runtime/memory.ts';
+import { memoryLimit, checkMemory, estimateTrainingMemory, planHolds, printEstimate, type HoldDecision, type TrainingShape } from '../runtime/memory.ts';
 import { MetricsLog, type TrainMetrics } from './metrics.ts';
 import { AdamW } from './optim/adamw.ts';
 import { globalNormScale } from './optim/clip.ts';
@@ -92,10 +92,18 @@ function splitBySource(rows: TrainingRow[], fraction: number, seed: number): { t
 function settingsOf(o: DistillOptions, sha: Record<string, string>): Record<string, unknown> {
   const settings: Record<string, unknown> = { dataSha256: sha };
   for (const key of TRAJECTORY_SETTINGS) settings[key] = o[key] ?? null;
+  // The pull only matters with the term on; so runs without it, started before the option existed, still resume.
+  if (!(o.consistencyLoss > 0)) delete settings.consistencyPull;
   // Only a non-default mapping is recorded, so runs started before mapping options existed still resume.
   const mapping = Object.entries(pickFieldMapping(o)).filter(([key, value]) => DEFAULT_FIELD_MAPPING[key as keyof typeof DEFAULT_FIELD_MAPPING] !== value);
   if (mapping.length) settings.fieldMapping = Object.fromEntries(mapping);
   return settings;
+}
+
+/** What the consistency term does with the shortened copies of the originals, for the memory pre-flight. */
+function shortenedCopies(o: DistillOptions): TrainingShape['shortenedCopies'] {
+  if (!(o.consistencyLoss > 0)) return undefined;
+  return o.consistencyPull === 'mutual' ? 'trained' : 'forwarded';
 }
 
 function checkResumeSettings(saved: Record<string, unknown>, now: Record<string, unknown>, dir: string): void {
@@ -222,7 +230,7 @@ async function distillInto(o: DistillOptions, hooks: DistillHooks): Promise<Dist
   const limit = memoryLimit(runtime.backend, o.memoryLimitGb);
   // The teacher is frozen: held in float32 when the run fits so (faster), else as stored; the student trains in float32.
   const { estimate, holds } = planHolds(cached ? [] : [holdCandidate('teacher', o.teacher)], o.hold ?? 'auto', limit, ([teacher]) =>
-    estimateTrainingMemory({ student: studentConfig, teacher, teacherFirst: o.cacheTeacher > 0, batchSize: o.batchSize, maxLength: longest }));
+    estimateTrainingMemory({ student: studentConfig, teacher, teacherFirst: o.cacheTeacher > 0, batchSize: o.batchSize, maxLength: longest, shortenedCopies: shortenedCopies(o) }));
   const teacherHold: HoldDecision | undefined = holds[0];
   if (o.progress) printEstimate(estimate, limit, holds);
   checkMemory(estimate, limit);
@@ -239,7 +247,7 @@ async function distillInto(o: DistillOptions, hooks: DistillHooks): Promise<Dist
     vocabBias = vocab.studentBias ? tf.tensor1d(vocab.studentBias) : undefined;
     const ctx: StepContext = {
       student, teacher: teacherSignal, vocabBias,
-      settings: { loss, temperature: o.temperature, beta: o.beta, ceWeight: o.ceWeight, attentionWeight: o.attentionLoss, attentionLayers: o.attentionLayers, focusWeight: o.focusLoss, focusTarget: o.focusTarget, consistencyWeight: o.consistencyLoss },
+      settings: { loss, temperature: o.temperature, beta: o.beta, ceWeight: o.ceWeight, attentionWeight: o.attentionLoss, attentionLayers: o.attentionLayers, focusWeight: o.focusLoss, focusTarget: o.focusTarget, consistencyWeight: o.consistencyLoss, consistencyPull: o.consistencyPull },
     };
     // What each model was held in and why: the student trains in float32; the teacher as planned, or not at all (cache).
     const held = {

@@ -119,6 +119,11 @@ export interface TrainingShape {
   batchSize: number;
   /** Longest tokenised row (tokens). */
   maxLength: number;
+  /**
+   * The consistency term's shortened copies of the originals (at most one per row): only forwarded
+   * (a constant target), or trained too, their activations kept for the backward pass.
+   */
+  shortenedCopies?: 'forwarded' | 'trained';
 }
 
 /**
@@ -138,6 +143,9 @@ export function estimateTrainingMemory(shape: TrainingShape): MemoryEstimate {
     // Logits, log-probs, probabilities and their gradients of both models at the supervised rows.
     'student activations': tokens * (activationFloatsPerToken(student, maxLength) + 6 * student.vocabSize) * FLOAT_BYTES,
   };
+  if (shape.shortenedCopies === 'trained') parts['activations of the shortened copies'] = parts['student activations'];
+  // Held while the step trains: its logits, made by one forward whose layers' working sets come and go.
+  if (shape.shortenedCopies === 'forwarded') parts['logits of the shortened copies'] = tokens * (activationFloatsPerToken(student, maxLength) / student.numLayers + student.vocabSize) * FLOAT_BYTES;
   const teacherParts: Record<string, number> = {};
   if (teacher) {
     Object.assign(teacherParts, weightPart('teacher', teacher));
