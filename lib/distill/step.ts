@@ -10,6 +10,7 @@ import { meanAttentionRows } from './attention/rows.ts';
 import { attentionAlignmentPerToken } from './attention/loss.ts';
 import { focusInputs, type FocusTarget } from './attention/focus.ts';
 import { getLoss } from './losses/index.ts';
+import { distillDefaults } from './options.ts';
 import { consistencyInputs, consistencyPerToken, disposeConsistency, supervisedLogits, type ConsistencyInputs, type ConsistencyPull } from './consistency.ts';
 
 ensureGradients();
@@ -29,7 +30,7 @@ export interface LossSettings {
   focusTarget?: FocusTarget;
   /** Weight of the counterfactual-consistency term (the student's outputs on an original and without its flagged spans pulled together); 0 = off. */
   consistencyWeight?: number;
-  /** Which of the two outputs the consistency term pulls (default mutual). */
+  /** Which of the two outputs the consistency term pulls (default: `leaf distill`'s). */
   consistencyPull?: ConsistencyPull;
 }
 
@@ -100,7 +101,7 @@ function microBatchLoss(ctx: StepContext, rows: EncodedRow[], rowsInStep: number
 }
 
 function consistencyFor(ctx: StepContext, rows: EncodedRow[]): ConsistencyInputs | undefined {
-  return ctx.settings.consistencyWeight! > 0 ? consistencyInputs(ctx.student, rows, ctx.settings.consistencyPull ?? 'mutual') : undefined;
+  return ctx.settings.consistencyWeight! > 0 ? consistencyInputs(ctx.student, rows, ctx.settings.consistencyPull ?? distillDefaults.consistencyPull) : undefined;
 }
 
 /** Each supervised token's row weight (to undo it where a term should not follow λ). */
