@@ -103,7 +103,7 @@ type LeafRunKey = (typeof LEAF_RUNS)[number]['key'];
 /** Passes per sample and model (forward-equivalents: a backward ≈ 2 forwards). */
 const PASSES: Record<string, string> = {
   'grad-l2': '1 forward + 1 backward (≈ 3 forward-equivalents)',
-  contrastive: 'student: 1 forward + 1 backward; each model: 1 forward of the sample + ≤ 12 of shortened samples (≤ 4 candidates + ≤ 4 with a repeated word\'s copies removed all but one + ≤ 4 redundancy checks), each computed from its first token that differs from the sample; the teacher skips those that cannot raise a score',
+  contrastive: 'student: 1 forward + 1 backward; each model: 1 forward of the sample + ≤ 10 of shortened samples (≤ 3 candidates + ≤ 4 with a repeated word\'s copies removed all but one + ≤ 3 redundancy checks, a removal that two rounds share measured once), each computed from its first token that differs from the sample; the teacher skips those that cannot raise a score',
 };
 
 const started = performance.now();

@@ -78,10 +78,10 @@ describe('contrastive detector on the multi family (several copies of the distra
 
 describe('flagged spans follow the units the detector measured', () => {
   // Shipped samples whose flagged distractor touches a flagged neighbouring clause under the demo's
-  // rule ("[ 8 ]" / "( 8 )" / "hint : 3 ." next to a clause the student also does without): with
-  // plain maximal runs their top span was "hint : 3 . what is the sum ?", a miss that also removes a fact.
+  // rule ("[ 1 ]" / "i guess 1 ." next to a fact clause sharing its value): with plain maximal runs
+  // their top span is "[ 1 ] take 1 and 0 .", a miss that also removes a fact.
   const all = readFileSync(join(SHIPPED.corpus, 'train-distill.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as SynthSample);
-  const samples = [253, 299, 301, 435, 0, 1, 2, 3].map((i) => all[i]);
+  const samples = [17, 23, 30, 162, 0, 1, 2, 3].map((i) => all[i]);
   const data = join(dir, 'touching.jsonl');
   writeFileSync(data, samples.map((s) => JSON.stringify(s)).join('\n') + '\n');
   const rule = 'absolute:tau=0.1';

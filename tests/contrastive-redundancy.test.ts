@@ -1,9 +1,20 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { getAttributionMethod, type PairInput, type ScoringInput } from '../lib/attribution/index.ts';
 import type { CausalLM } from '../lib/models/types.ts';
 import { initRuntime } from '../lib/runtime/index.ts';
 import { withReplayCache } from './helpers/replay-cache.ts';
+
+/** Every shortened text the detector computes, by model (the loss function passes through). */
+const computed = vi.hoisted(() => new Map<unknown, string[]>());
+vi.mock('../lib/attribution/loss.ts', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../lib/attribution/loss.ts')>();
+  const variantLosses: typeof original.variantLosses = (model, cache, sources, variants, padId, batchSize) => {
+    computed.set(model, [...(computed.get(model) ?? []), ...variants.map((v) => v.input.ids.join(' '))]);
+    return original.variantLosses(model, cache, sources, variants, padId, batchSize);
+  };
+  return { ...original, variantLosses };
+});
 
 /**
  * Hand-built two-feature LMs (only what the loss path calls: embed, forwardHidden, createCache, headLogits, headRows).
@@ -51,9 +62,15 @@ beforeAll(async () => {
 });
 
 describe('contrastive detector with redundant copies of a distractor', () => {
-  // bos, distractor, sep, evidence, sep, distractor, sep, filler, end | answer
+  // bos, distractor, sep, evidence, sep, distractor, sep, filler, end | answer. The copies are the
+  // two phrases, the evidence a word: every unit is a round-1 candidate.
   const ids = [5, 2, 4, 3, 4, 2, 4, 6, 7, 1];
-  const input = sampleWithUnits(ids, [[1], [3], [5]].map((tokens) => ({ kind: 'phrase' as const, tokens })), [1, 2, 3, 4, 5, 6, 7, 8]);
+  const units: Unit[] = [
+    { kind: 'phrase', tokens: [1] },
+    { kind: 'word', text: 'E', tokens: [3] },
+    { kind: 'phrase', tokens: [5] },
+  ];
+  const input = sampleWithUnits(ids, units, [1, 2, 3, 4, 5, 6, 7, 8]);
 
   it('finds copies that each look harmless alone, and ranks tokens no unit covers below measured ones', () => {
     const { student, delta } = contrastive(toyModel('evidence'), toyModel('distractor'), input);
@@ -62,6 +79,19 @@ describe('contrastive detector with redundant copies of a distractor', () => {
     for (const t of distractor) expect(student[t]).toBeGreaterThan(0.5);
     for (const t of distractor) for (const other of [3, ...uncovered]) expect(delta(t)).toBeLessThan(delta(other));
     for (const t of uncovered) expect(delta(t)).toBeGreaterThanOrEqual(delta(3));
+  });
+
+  it('computes each shortened text once per model, though the redundancy pair\'s put-backs repeat the single removals', () => {
+    computed.clear();
+    const teacher = toyModel('evidence');
+    const student = toyModel('distractor');
+    contrastive(teacher, student, input);
+    const texts = computed.get(student)!;
+    // Round 1 removes each unit alone; round 2 removes the two copies together and puts each back,
+    // which is removing the other alone again: one new text.
+    expect(texts).toHaveLength(4);
+    expect(new Set(texts).size).toBe(texts.length);
+    for (const model of [teacher, student]) expect(new Set(computed.get(model) ?? []).size).toBe((computed.get(model) ?? []).length);
   });
 });
 

@@ -8,9 +8,9 @@ import type { LossInput, OcclusionUnit, PairInput, ScoringInput, TokenScores } f
 /** Round 1 occludes up to CONTRASTIVE_MAX_PHRASES phrases and this many words: those the student's gradient ranks highest. */
 export const CONTRASTIVE_EXTRA_UNITS = 1;
 /** Phrases occluded in round 1 at most (by gradient rank), so long inputs cost a bounded number of passes. */
-export const CONTRASTIVE_MAX_PHRASES = 3;
+export const CONTRASTIVE_MAX_PHRASES = 2;
 /** Round 2 removes this many of round 1's units together (those the teacher needs least), to see through redundant copies. */
-export const CONTRASTIVE_REDUNDANT_SET = 3;
+export const CONTRASTIVE_REDUNDANT_SET = 2;
 
 /** A repeated word is occluded jointly only when its copies lie in 2 to this many phrases (one variant per copy). */
 export const CONTRASTIVE_MAX_COPIES = 4;
@@ -143,8 +143,10 @@ function copyHolders(pair: PairInput, gS: Map<number, number>): number[] {
  * so low Δ = the student depends on it and the teacher does not.
  *
  * Cost per sample: the student's gradient (1 forward + backward), then in each model 1 forward of
- * the sample and at most MAX_PHRASES + EXTRA_UNITS + MAX_COPIES + 1 + REDUNDANT_SET (= 12) of
+ * the sample and at most MAX_PHRASES + EXTRA_UNITS + MAX_COPIES + 1 + REDUNDANT_SET (= 10) of
  * shortened ones (two copies outside the candidates add two single removals instead of MAX_COPIES).
+ * A removal is measured once per model where rounds repeat it: a pair's put-back is the other
+ * unit's single removal, so a redundancy pair of two candidates costs 1 shortened sample, not 3.
  * A shortened sample is computed from its first token that differs from the sample: the keys and
  * values before it are the sample's own forward's. The teacher skips a joint removal or put-back
  * whose student side alone bounds the contrast below what its units already have (the bounds are
@@ -178,11 +180,17 @@ registerAttributionMethod({
       // each variant is computed from where it departs from its sample.
       for (const role of ['teacher', 'student'] as const) held[role] = cachedLosses(sides[role].lm, inputs.map((p) => p[role]), sides[role].padId);
       const base = { teacher: held.teacher!.losses, student: held.student!.losses };
+      // A removal is measured once per model: the rounds overlap (a put-back from a pair is the
+      // other unit's single removal; a redundancy set may be a joint removal of copies).
+      const measured: Record<Role, Map<string, number>> = { teacher: new Map(), student: new Map() };
       const changes = (role: Role, removals: Removal[]) => {
+        const key = (r: Removal) => `${r.b}:${[...r.units].sort((x, y) => x - y).join(',')}`;
+        const fresh = [...new Map(removals.filter((r) => !measured[role].has(key(r))).map((r) => [key(r), r])).values()];
         const sources = inputs.map((p) => p[role]);
-        const variants = removals.map((r) => ({ of: r.b, input: r.units.length === 1 ? sources[r.b].occlusionUnits![r.units[0]].variant : sources[r.b].without!(r.units) }));
+        const variants = fresh.map((r) => ({ of: r.b, input: r.units.length === 1 ? sources[r.b].occlusionUnits![r.units[0]].variant : sources[r.b].without!(r.units) }));
         const after = variantLosses(sides[role].lm, held[role]!.cache, sources, variants, sides[role].padId, batchSize);
-        return removals.map((r, k) => after[k] - base[role][r.b]);
+        fresh.forEach((r, k) => measured[role].set(key(r), after[k] - base[role][r.b]));
+        return removals.map((r) => measured[role].get(key(r))!);
       };
       return contrastiveScores(inputs, studentGrad, base, changes);
     } finally {
