@@ -5,15 +5,19 @@ import type { CausalLM } from '../lib/models/types.ts';
 import { initRuntime } from '../lib/runtime/index.ts';
 import { withReplayCache } from './helpers/replay-cache.ts';
 
-/** Every shortened text the detector computes, by model (the loss function passes through). */
-const computed = vi.hoisted(() => new Map<unknown, string[]>());
+/** Every shortened text the detector computes, and the models run forward alone on the unmodified texts (the loss functions pass through). */
+const computed = vi.hoisted(() => ({ variants: new Map<unknown, string[]>(), unmodified: [] as unknown[] }));
 vi.mock('../lib/attribution/loss.ts', async (importOriginal) => {
   const original = await importOriginal<typeof import('../lib/attribution/loss.ts')>();
   const variantLosses: typeof original.variantLosses = (model, cache, sources, variants, padId, batchSize) => {
-    computed.set(model, [...(computed.get(model) ?? []), ...variants.map((v) => v.input.ids.join(' '))]);
+    computed.variants.set(model, [...(computed.variants.get(model) ?? []), ...variants.map((v) => v.input.ids.join(' '))]);
     return original.variantLosses(model, cache, sources, variants, padId, batchSize);
   };
-  return { ...original, variantLosses };
+  const cachedLosses: typeof original.cachedLosses = (model, inputs, padId) => {
+    computed.unmodified.push(model);
+    return original.cachedLosses(model, inputs, padId);
+  };
+  return { ...original, variantLosses, cachedLosses };
 });
 
 /**
@@ -82,16 +86,30 @@ describe('contrastive detector with redundant copies of a distractor', () => {
   });
 
   it('computes each shortened text once per model, though the redundancy pair\'s put-backs repeat the single removals', () => {
-    computed.clear();
+    computed.variants.clear();
     const teacher = toyModel('evidence');
     const student = toyModel('distractor');
     contrastive(teacher, student, input);
-    const texts = computed.get(student)!;
+    const texts = computed.variants.get(student)!;
     // Round 1 removes each unit alone; round 2 removes the two copies together and puts each back,
     // which is removing the other alone again: one new text.
     expect(texts).toHaveLength(4);
     expect(new Set(texts).size).toBe(texts.length);
-    for (const model of [teacher, student]) expect(new Set(computed.get(model) ?? []).size).toBe((computed.get(model) ?? []).length);
+    for (const model of [teacher, student]) expect(new Set(computed.variants.get(model) ?? []).size).toBe((computed.variants.get(model) ?? []).length);
+  });
+
+  it('takes the student\'s unmodified forward from its gradient pass, unless its layers are recomputed (same scores)', () => {
+    const teacher = toyModel('evidence');
+    const student = toyModel('distractor');
+    computed.unmodified.length = 0;
+    const fused = contrastive(teacher, student, input);
+    expect(computed.unmodified).toEqual([teacher]);
+    computed.unmodified.length = 0;
+    student.recomputeLayers = true;
+    const apart = contrastive(teacher, student, input);
+    expect(computed.unmodified).toEqual([teacher, student]);
+    expect([...apart.student]).toEqual([...fused.student]);
+    for (let t = 0; t < ids.length; t++) expect(apart.delta(t)).toBe(fused.delta(t));
   });
 });
 

@@ -110,18 +110,20 @@ export function perSample(values: tf.Tensor2D, lengths: number[]): Float32Array[
 
 /**
  * Per-token scores from one gradient pass: `reduce` turns the embedding gradient and the embeddings
- * ([B, T, D] each) into [B, T] scores. Returns the scores and loss of every sample.
+ * ([B, T, D] each) into [B, T] scores. Returns the scores and loss of every sample. With a cache,
+ * the pass also keeps the batch's keys and values in it, as `cachedLosses` does.
  */
 export function gradientScores(
   model: CausalLM,
   inputs: LossInput[],
   padId: number,
   reduce: (grad: tf.Tensor3D, embeds: tf.Tensor3D) => tf.Tensor2D,
+  cache?: KVCache,
 ): { scores: Float32Array; loss: number }[] {
   const padded = padInputs(inputs, padId);
   const embeds = tf.tidy(() => model.embed(tf.tensor2d(padded.ids, undefined, 'int32')));
   try {
-    const { grad, nll } = embeddingGradients(model, padded.ids, padded.targetMask, padded.attentionMask, embeds);
+    const { grad, nll } = embeddingGradients(model, padded.ids, padded.targetMask, padded.attentionMask, embeds, cache);
     const scores = tf.tidy(() => reduce(grad, embeds));
     grad.dispose();
     const perToken = perSample(scores, padded.lengths);

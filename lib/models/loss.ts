@@ -153,7 +153,8 @@ export interface EmbeddingGradients {
 /**
  * Gradient of each sample's mean response NLL with respect to its input embeddings (weights are
  * not differentiated). `inputsEmbeds` replaces the token embeddings (e.g. scaled ones for
- * integrated gradients); by default they are the model's embeddings of `ids`.
+ * integrated gradients); by default they are the model's embeddings of `ids`. With a cache, the
+ * forward also fills it with the texts' keys and values, as `responseNll` would.
  */
 export function embeddingGradients(
   model: CausalLM,
@@ -161,6 +162,7 @@ export function embeddingGradients(
   targetMask: number[][],
   attentionMask?: number[][],
   inputsEmbeds?: tf.Tensor3D,
+  cache?: KVCache,
 ): EmbeddingGradients {
   const targets = responseTargets(ids, targetMask, attentionMask, model.config.vocabSize);
   const mask = maskTensor(attentionMask);
@@ -168,7 +170,7 @@ export function embeddingGradients(
   let rowNll: tf.Tensor1D | undefined;
   try {
     const grad = tf.grad((e: tf.Tensor) => {
-      const out = responseLossFromEmbeds(model, e as tf.Tensor3D, targets, mask);
+      const out = responseLossFromEmbeds(model, e as tf.Tensor3D, targets, mask, cache);
       rowNll = tf.keep(out.rowNll);
       return out.loss;
     })(embeds) as tf.Tensor3D;

@@ -46,7 +46,8 @@ export function withReplayCache(count: PrefixCount): Pick<CausalLM, 'forwardHidd
       if (!cache) return count(embeds);
       const all = cache.embeds ? (tf.concat([cache.embeds, embeds], 1) as tf.Tensor3D) : embeds;
       const { hidden } = count(all);
-      cache.commit(all);
+      // A copy: the embeddings may be the caller's (a gradient pass's input), disposed after it.
+      cache.commit(tf.clone(all));
       return { hidden: tf.slice(hidden, [0, all.shape[1] - embeds.shape[1], 0], [-1, -1, -1]) as tf.Tensor3D };
     },
     createCache: () => new ReplayCache(),

@@ -142,9 +142,10 @@ function copyHolders(pair: PairInput, gS: Map<number, number>): number[] {
  * it ranks with the least student-dependent text, never above a measured unit; analysis compares them raw (Δ = |Δℓ_T| − |Δℓ_S| = −c),
  * so low Δ = the student depends on it and the teacher does not.
  *
- * Cost per sample: the student's gradient (1 forward + backward), then in each model 1 forward of
- * the sample and at most MAX_PHRASES + EXTRA_UNITS + MAX_COPIES + 1 + REDUNDANT_SET (= 10) of
- * shortened ones (two copies outside the candidates add two single removals instead of MAX_COPIES).
+ * Cost per sample: the student's gradient (1 forward + backward; its forward is also the student's
+ * unmodified one unless its layers are recomputed), the teacher's forward of the sample, and in
+ * each model at most MAX_PHRASES + EXTRA_UNITS + MAX_COPIES + 1 + REDUNDANT_SET (= 10) shortened
+ * samples (two copies outside the candidates add two single removals instead of MAX_COPIES).
  * A removal is measured once per model where rounds repeat it: a pair's put-back is the other
  * unit's single removal, so a redundancy pair of two candidates costs 1 shortened sample, not 3.
  * A shortened sample is computed from its first token that differs from the sample: the keys and
@@ -171,14 +172,22 @@ registerAttributionMethod({
     for (const [b, pair] of inputs.entries())
       if (!pair.teacher.occlusionUnits || !pair.student.occlusionUnits || !pair.teacher.without || !pair.student.without)
         throw new Error(`contrastive: batch item ${b} was prepared without occlusion units`);
-    const studentGrad = gradientScores(student, inputs.map((p) => p.student), studentPadId, l2);
-    const sides = { teacher: { lm: teacher, padId: teacherPadId }, student: { lm: student, padId: studentPadId } };
-    const held: Partial<Record<Role, { losses: Float32Array; cache: KVCache }>> = {};
+    // The student's gradient pass is also its unmodified forward, keys and values kept, unless its
+    // layers are recomputed (a recomputed layer keeps none): then that forward is run on its own.
+    const studentCache = student.recomputeLayers ? undefined : student.createCache();
+    let studentGrad: { scores: Float32Array; loss: number }[];
     try {
-      // Unmodified losses by the same forward path as the variants', so Δℓ has no numerical offset
-      // (the gradient pass computes the loss slightly differently). Their keys and values are kept:
-      // each variant is computed from where it departs from its sample.
-      for (const role of ['teacher', 'student'] as const) held[role] = cachedLosses(sides[role].lm, inputs.map((p) => p[role]), sides[role].padId);
+      studentGrad = gradientScores(student, inputs.map((p) => p.student), studentPadId, l2, studentCache);
+    } catch (error) {
+      studentCache?.dispose();
+      throw error;
+    }
+    const sides = { teacher: { lm: teacher, padId: teacherPadId }, student: { lm: student, padId: studentPadId } };
+    const held: Partial<Record<Role, { losses: Float32Array; cache: KVCache }>> = studentCache ? { student: { losses: Float32Array.from(studentGrad, (g) => g.loss), cache: studentCache } } : {};
+    try {
+      // Unmodified losses by the same forward path as the variants', so Δℓ has no numerical offset.
+      // Their keys and values are kept: each variant is computed from where it departs from its sample.
+      for (const role of ['teacher', 'student'] as const) held[role] ??= cachedLosses(sides[role].lm, inputs.map((p) => p[role]), sides[role].padId);
       const base = { teacher: held.teacher!.losses, student: held.student!.losses };
       // A removal is measured once per model: the rounds overlap (a put-back from a pair is the
       // other unit's single removal; a redundancy set may be a joint removal of copies).
