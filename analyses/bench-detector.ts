@@ -2,7 +2,7 @@
  * The default detector's time against the paper's (grad-l2) at a real model size, in one run:
  * `leaf analyze` with each, alternating, the fastest of --rounds each, on the same prose samples.
  *
- *   npx tsx analyses/bench-detector.ts [--model qwen2.5-0.5b] [--samples 3] [--rounds 2] [--cache DIR]
+ *   npx tsx analyses/bench-detector.ts [--model qwen2.5-0.5b] [--samples 6] [--rounds 2] [--cache DIR]
  *
  * Checkpoints: the random-weight ones analyses/bench-scale.ts writes (teacher seed 1, student seed 2,
  * the published config, BF16, the real Qwen tokenizer) in --cache (default $LEAF_BENCH_MODELS or
@@ -27,7 +27,7 @@ import { demoDefaults } from '../lib/demo/index.ts';
 const { values } = parseArgs({
   options: {
     model: { type: 'string', default: 'qwen2.5-0.5b' },
-    samples: { type: 'string', default: '3' },
+    samples: { type: 'string', default: '6' },
     rounds: { type: 'string', default: '2' },
     cache: { type: 'string', default: process.env.LEAF_BENCH_MODELS ?? '/work/scratch/bench-models' },
   },
