@@ -2,7 +2,7 @@
  * The default detector's time against the paper's (grad-l2) at a real model size, in one run:
  * `leaf analyze` with each, alternating, the fastest of --rounds each, on the same prose samples.
  *
- *   npx tsx analyses/bench-detector.ts [--model qwen2.5-0.5b] [--samples 6] [--rounds 2] [--cache DIR]
+ *   npx tsx analyses/bench-detector.ts [--model qwen2.5-0.5b] [--teacher-model M] [--samples 6] [--rounds 2] [--cache DIR]
  *
  * Checkpoints: the random-weight ones analyses/bench-scale.ts writes (teacher seed 1, student seed 2,
  * the published config, BF16, the real Qwen tokenizer) in --cache (default $LEAF_BENCH_MODELS or
@@ -27,6 +27,8 @@ import { demoDefaults } from '../lib/demo/index.ts';
 const { values } = parseArgs({
   options: {
     model: { type: 'string', default: 'qwen2.5-0.5b' },
+    /** A larger teacher than the student, as real runs have (default: --model). */
+    'teacher-model': { type: 'string' },
     samples: { type: 'string', default: '6' },
     rounds: { type: 'string', default: '2' },
     cache: { type: 'string', default: process.env.LEAF_BENCH_MODELS ?? '/work/scratch/bench-models' },
@@ -35,10 +37,11 @@ const { values } = parseArgs({
 const samples = Number(values.samples);
 const rounds = Number(values.rounds);
 if (!(samples >= 1 && rounds >= 1)) throw new Error('--samples and --rounds must be at least 1');
-const teacher = join(values.cache!, `${values.model}-bf16-seed1`);
+const teacherModel = values['teacher-model'] ?? values.model!;
+const teacher = join(values.cache!, `${teacherModel}-bf16-seed1`);
 const student = join(values.cache!, `${values.model}-bf16-seed2`);
-for (const dir of [teacher, student])
-  if (!existsSync(join(dir, 'complete'))) throw new Error(`${dir} is missing: run \`npx tsx analyses/bench-scale.ts --model ${values.model} --stage analyze --skip-torch --cache ${values.cache}\` first`);
+for (const [dir, model] of [[teacher, teacherModel], [student, values.model]])
+  if (!existsSync(join(dir, 'complete'))) throw new Error(`${dir} is missing: run \`npx tsx analyses/bench-scale.ts --model ${model} --stage analyze --skip-torch --cache ${values.cache}\` first`);
 
 // A fixed linear congruential stream: the same samples on every run.
 let state = 1;
@@ -78,7 +81,7 @@ try {
       console.log(`round ${round + 1} ${name} (${detector.method}): ${perSample.toFixed(1)} s per sample`);
     }
   console.log(
-    `${values.model}, ${samples} samples, backend ${runtime.backend} (${runtime.threads} threads), fastest of ${rounds} rounds: ` +
+    `teacher ${teacherModel}, student ${values.model}, ${samples} samples, backend ${runtime.backend} (${runtime.threads} threads), fastest of ${rounds} rounds: ` +
       `default ${best.default.toFixed(1)} s, paper ${best.paper.toFixed(1)} s per sample: ${(best.default / best.paper).toFixed(2)}× grad-l2 (target ≤ 4×); ` +
       `1-minute load ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`,
   );
