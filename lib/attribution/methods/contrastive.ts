@@ -25,6 +25,9 @@ interface Removal {
   units: number[];
 }
 
+/** The same units of the same sample, in any order, are the same removal. */
+const removalKey = (r: Removal) => `${r.b}:${[...r.units].sort((x, y) => x - y).join(',')}`;
+
 /** `measure` applied to the removals marked useful only; NaN for the others (never read). */
 function lazily(removals: Removal[], useful: boolean[], measure: (removals: Removal[]) => number[]): number[] {
   const measured = measure(removals.filter((_, k) => useful[k]));
@@ -193,13 +196,12 @@ registerAttributionMethod({
       // other unit's single removal; a redundancy set may be a joint removal of copies).
       const measured: Record<Role, Map<string, number>> = { teacher: new Map(), student: new Map() };
       const changes = (role: Role, removals: Removal[]) => {
-        const key = (r: Removal) => `${r.b}:${[...r.units].sort((x, y) => x - y).join(',')}`;
-        const fresh = [...new Map(removals.filter((r) => !measured[role].has(key(r))).map((r) => [key(r), r])).values()];
+        const fresh = [...new Map(removals.filter((r) => !measured[role].has(removalKey(r))).map((r) => [removalKey(r), r])).values()];
         const sources = inputs.map((p) => p[role]);
         const variants = fresh.map((r) => ({ of: r.b, input: r.units.length === 1 ? sources[r.b].occlusionUnits![r.units[0]].variant : sources[r.b].without!(r.units) }));
         const after = variantLosses(sides[role].lm, held[role]!.cache, sources, variants, sides[role].padId, batchSize);
-        fresh.forEach((r, k) => measured[role].set(key(r), after[k] - base[role][r.b]));
-        return removals.map((r) => measured[role].get(key(r))!);
+        fresh.forEach((r, k) => measured[role].set(removalKey(r), after[k] - base[role][r.b]));
+        return removals.map((r) => measured[role].get(removalKey(r))!);
       };
       return contrastiveScores(inputs, studentGrad, base, changes);
     } finally {
